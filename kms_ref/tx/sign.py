@@ -1,0 +1,213 @@
+"""Signing a pending transaction's inputs (SPEC §4), the way tatum-kms's libraries do.
+
+BTC, LTC, DOGE (bitcore-lib `Transaction#sign(key)` for each key): every key signs every input
+whose previous output it can spend, with SIGHASH_ALL and ECDSA (RFC 6979 nonce, low S, DER):
+
+    previous output   matched when                            sighash   scriptSig / witness
+    P2PKH             hash160(pubkey) is the key hash          legacy    <sig> <pubkey> / -
+    P2PK              pubkey is the script's key               legacy    <sig> / -
+    P2WPKH            hash160(pubkey) is the program           BIP143    (empty) / [sig, pubkey]
+    P2SH-P2WPKH       hash160(0014 ‖ hash160(pubkey)) is the   BIP143    <0014 ‖ hash160(pubkey)>
+                      script hash                                        / [sig, pubkey]
+
+(`sig` is the DER signature with the hash type byte appended.) The WIF's compression flag picks
+the public key. DOGE has no segwit. BIP143 signs with scriptCode = the P2PKH script of the key hash.
+
+BCH (bitcoincashjs2-lib `TransactionBuilder#sign(i, key, ..., SCHNORR)`): input i is signed with
+key i, over the forkid digest with hash type 0x41, by a Bitcoin Cash Schnorr signature; the
+previous output is taken to be P2PKH of that key (Tatum sends no scripts for BCH), and the
+scriptSig is <sig ‖ 0x41> <pubkey>.
+
+Refused, with a message that names inputs and key positions but never a key: an input no key can
+sign, an input kind kms_ref cannot sign, a key that signs nothing, outputs above inputs, and for
+DOGE whatever bitcore-lib-doge refuses (`doge_checks`). Every result passes `verify` before it is
+returned.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Optional, Sequence
+
+from kms_ref.crypto.ecdsa import ecdsa_sign
+from kms_ref.crypto.hashes import hash160, hash256
+from kms_ref.crypto.schnorr_bch import schnorr_sign
+from kms_ref.crypto.secp256k1 import pubkey_from_seckey
+from kms_ref.tx import doge_checks
+from kms_ref.tx.bitcore_json import PrevOut
+from kms_ref.tx.script import (P2PK, P2PKH, P2SH, P2WPKH, classify, p2pkh_script, p2sh_script,
+                               p2wpkh_script, push_data)
+from kms_ref.tx.sighash import (SIGHASH_ALL, SIGHASH_FORKID, Bip143Hashes, bip143_preimage,
+                                forkid_preimage, legacy_preimage)
+from kms_ref.tx.transaction import Transaction
+from kms_ref.tx.verify import verify_transaction
+
+Explain = Optional[Callable[[str], None]]
+
+SEGWIT_CHAINS = ("BTC", "LTC")
+BITCORE_CHAINS = ("BTC", "LTC", "DOGE")
+P2SH_P2WPKH = "p2sh-p2wpkh"
+
+
+class PrivateKey(NamedTuple):
+    """A secp256k1 private key and whether its public key is used compressed (the WIF flag).
+
+    The key type of kms_ref.tx: a plain pair, so callers can build it from a WIF
+    (`wif_decode` returns exactly this pair) or from BIP32. Its repr hides the key."""
+    seckey: bytes
+    compressed: bool = True
+
+    def __repr__(self) -> str:
+        return "PrivateKey(<redacted>, compressed=%s)" % self.compressed
+
+    __str__ = __repr__
+
+
+class _Key:
+    """What matching needs about one key: its public key and the hashes scripts commit to."""
+
+    def __init__(self, key: PrivateKey, position: int):
+        self.key = key
+        self.position = position
+        self.pubkey = pubkey_from_seckey(key.seckey, key.compressed)
+        self.pubkey_hash = hash160(self.pubkey)
+
+    def p2sh_p2wpkh_hash(self) -> bytes:
+        """hash160 of the P2SH-P2WPKH redeem script 0014 ‖ hash160(pubkey)."""
+        return hash160(p2wpkh_script(self.pubkey_hash))
+
+
+def check_amounts(tx: Transaction, amounts: Sequence[int]) -> None:
+    """Outputs above inputs is an error on every chain (SPEC §4)."""
+    total_in = sum(amounts)
+    total_out = sum(txout.value for txout in tx.outputs)
+    if total_out > total_in:
+        raise ValueError("outputs (%d sat) are above inputs (%d sat)" % (total_out, total_in))
+
+
+def match_inputs(prev_scripts: Sequence[bytes], keys: Sequence[PrivateKey], segwit: bool):
+    """For each input, (kind, the _Key that signs it). Errors for unknown kinds, unsignable
+    inputs and keys that sign nothing."""
+    signers = [_Key(key, k) for k, key in enumerate(keys)]
+    by_pubkey = {s.pubkey: s for s in signers}
+    by_pubkey_hash = {s.pubkey_hash: s for s in signers}
+    # RIPEMD-160 is slow in pure Python: hash redeem scripts only when some input is P2SH.
+    any_p2sh = any(classify(script)[0] == P2SH for script in prev_scripts)
+    by_script_hash = {s.p2sh_p2wpkh_hash(): s for s in signers} if any_p2sh else {}
+
+    matches = []
+    for i, script in enumerate(prev_scripts):
+        kind, payload = classify(script)
+        if kind in (P2WPKH, P2SH) and not segwit:
+            raise ValueError("input %d spends a %s output, which this chain cannot have" % (i, kind))
+        if kind == P2PKH or kind == P2WPKH:
+            signer = by_pubkey_hash.get(payload)
+        elif kind == P2PK:
+            signer = by_pubkey.get(payload)
+        elif kind == P2SH:
+            signer = by_script_hash.get(payload)
+            kind = P2SH_P2WPKH
+        else:
+            raise ValueError("input %d spends a %s output, which kms_ref cannot sign" % (i, kind))
+        if signer is None:
+            raise ValueError("input %d (%s): none of the %d given keys can sign it" % (i, kind, len(signers)))
+        if kind in (P2WPKH, P2SH_P2WPKH) and not signer.key.compressed:
+            raise ValueError("input %d (%s): segwit needs a compressed public key (BIP143), key #%d is "
+                             "uncompressed" % (i, kind, signer.position))
+        matches.append((kind, signer))
+    used = {id(signer) for _, signer in matches}
+    for signer in signers:
+        if id(signer) not in used:
+            raise ValueError("key #%d (of %d) signs no input of this transaction" % (signer.position, len(signers)))
+    return matches
+
+
+def sign_bitcore(tx: Transaction, prevouts: Sequence[PrevOut], keys: Sequence[PrivateKey], chain: str,
+                 change_script: Optional[bytes] = None, fee: Optional[int] = None,
+                 explain: Explain = None) -> Transaction:
+    """Sign a BTC/LTC/DOGE transaction (a signed copy is returned; `tx` is not changed)."""
+    chain = chain.upper()
+    if chain not in BITCORE_CHAINS:
+        raise ValueError("sign_bitcore signs %s, not %s" % ("/".join(BITCORE_CHAINS), chain))
+    if len(prevouts) != len(tx.inputs):
+        raise ValueError("%d inputs but %d previous outputs" % (len(tx.inputs), len(prevouts)))
+    if not keys:
+        raise ValueError("no private key to sign with")
+    amounts = [p.amount for p in prevouts]
+    scripts = [p.script_pubkey for p in prevouts]
+    check_amounts(tx, amounts)
+    if chain == "DOGE":   # bitcore checks these before "every input signed"
+        doge_checks.check_doge(tx, amounts, scripts, change_script, fee)
+    matches = match_inputs(scripts, keys, chain in SEGWIT_CHAINS)
+
+    signed = tx.copy()
+    hashes = Bip143Hashes(signed) if any(kind in (P2WPKH, P2SH_P2WPKH) for kind, _ in matches) else None
+    for i, (kind, signer) in enumerate(matches):
+        txin = signed.inputs[i]
+        if kind in (P2PKH, P2PK):
+            preimage = legacy_preimage(signed, i, scripts[i], SIGHASH_ALL)
+        else:
+            script_code = p2pkh_script(signer.pubkey_hash)
+            preimage = bip143_preimage(signed, i, script_code, amounts[i], SIGHASH_ALL, hashes)
+        sig = _ecdsa(signer.key.seckey, preimage, i, kind, explain) + bytes((SIGHASH_ALL,))
+        if kind == P2PKH:
+            txin.script_sig, txin.witness = push_data(sig) + push_data(signer.pubkey), []
+        elif kind == P2PK:
+            txin.script_sig, txin.witness = push_data(sig), []
+        elif kind == P2WPKH:
+            txin.script_sig, txin.witness = b"", [sig, signer.pubkey]
+        else:
+            txin.script_sig = push_data(p2wpkh_script(signer.pubkey_hash))
+            txin.witness = [sig, signer.pubkey]
+        _explain_result(explain, i, txin)
+    verify_transaction(signed, prevouts, chain)
+    return signed
+
+
+def sign_bch(tx: Transaction, amounts: Sequence[int], keys: Sequence[PrivateKey],
+             explain: Explain = None) -> Transaction:
+    """Sign BCH input i with keys[i] (Schnorr, ALL|FORKID); a signed copy is returned."""
+    if len(keys) != len(tx.inputs):
+        raise ValueError("BCH signs input i with key i: %d inputs but %d keys" % (len(tx.inputs), len(keys)))
+    if len(amounts) != len(tx.inputs):
+        raise ValueError("%d inputs but %d amounts" % (len(tx.inputs), len(amounts)))
+    check_amounts(tx, amounts)
+    hash_type = SIGHASH_ALL | SIGHASH_FORKID
+    signed = tx.copy()
+    hashes = Bip143Hashes(signed)
+    prevouts = []
+    for i, key in enumerate(keys):
+        signer = _Key(key, i)
+        script_code = p2pkh_script(signer.pubkey_hash)
+        prevouts.append(PrevOut(amounts[i], script_code))
+        preimage = forkid_preimage(signed, i, script_code, amounts[i], hash_type, hashes=hashes)
+        digest = hash256(preimage)
+        if explain:
+            explain("input %d (p2pkh, BCH forkid): sighash preimage %s" % (i, preimage.hex()))
+            explain("input %d: sighash digest %s" % (i, digest.hex()))
+        sig = schnorr_sign(key.seckey, digest, explain) + bytes((hash_type,))
+        txin = signed.inputs[i]
+        txin.script_sig, txin.witness = push_data(sig) + push_data(signer.pubkey), []
+        _explain_result(explain, i, txin)
+    verify_transaction(signed, prevouts, "BCH")
+    return signed
+
+
+def _ecdsa(seckey: bytes, preimage: bytes, i: int, kind: str, explain: Explain) -> bytes:
+    digest = hash256(preimage)
+    if explain:
+        explain("input %d (%s): sighash preimage %s" % (i, kind, preimage.hex()))
+        explain("input %d: sighash digest %s" % (i, digest.hex()))
+    return ecdsa_sign(seckey, digest, explain)
+
+
+def _explain_result(explain: Explain, i: int, txin) -> None:
+    if explain:
+        explain("input %d: scriptSig %s" % (i, txin.script_sig.hex()))
+        if txin.witness:
+            explain("input %d: witness [%s]" % (i, ", ".join(item.hex() for item in txin.witness)))
+
+
+def p2sh_p2wpkh_script(pubkey: bytes) -> bytes:
+    """The P2SH scriptPubKey that a P2SH-P2WPKH key's outputs carry (for tests and callers)."""
+    return p2sh_script(hash160(p2wpkh_script(hash160(pubkey))))
+
