@@ -1,0 +1,282 @@
+"""The wallet commands of SPEC §3, as functions: arguments in, the object to print out.
+
+Each returns what tatum-kms prints (`None` for nothing) and raises ValueError (or a StoreError)
+with a user-readable message for bad input; `kms_ref.cli` prints and turns errors into
+`{"error": ...}`. Every check happens before the store is opened for writing, and a store
+transaction writes only when its block finishes, so bad input never changes the file.
+
+Where tatum-kms is wrong, kms_ref differs on purpose: mnemonics and WIFs are validated before
+they are stored; `getprivatekey`/`getaddress` on a private-key wallet return that key and its
+address; unknown signature IDs and indexes outside 0..2^31−1 are errors.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+
+from kms_ref import __version__
+from kms_ref.encoding.wif import wif_decode, wif_encode
+from kms_ref.hd import bip39, tatum
+from kms_ref.hd.addresses import address_from_pubkey
+from kms_ref.hd.chains import get_chain
+from kms_ref.secret_input import ask_password, ask_secret
+from kms_ref.store import WalletStore
+from kms_ref.store_errors import NoSuchWallet
+
+MNEMONIC_PROMPT = "Enter mnemonic to store:"
+PRIVATE_KEY_PROMPT = "Enter private key to store:"
+MAX_BATCH = 100_000
+
+
+def _chain(args, testnet):
+    if not args:
+        raise ValueError("missing argument: the chain (BTC, LTC, DOGE or BCH)")
+    return get_chain(args[0], testnet)
+
+
+def _arg(args, position, what):
+    if len(args) <= position or args[position] == "":
+        raise ValueError("missing argument: %s" % what)
+    return args[position]
+
+
+def _entry_chain(entry):
+    chain = entry.get("chain")
+    if not isinstance(chain, str) or not isinstance(entry.get("testnet"), bool):
+        raise ValueError("this wallet entry has no chain or network")
+    return get_chain(chain, entry["testnet"])
+
+
+def mnemonic_entry(chain, mnemonic):
+    """What a mnemonic wallet looks like in the store (keys in tatum-kms's order)."""
+    return {"mnemonic": mnemonic, "xpub": tatum.xpub_from_mnemonic(chain, mnemonic),
+            "chain": chain.symbol, "testnet": chain.testnet}
+
+
+def _store(ctx, entries):
+    """Add entries in one locked transaction; returns their signature IDs."""
+    store = WalletStore(ctx.path)
+    password = ask_password(confirm_new=not store.exists())
+    with store.transaction(password) as wallet:
+        return [wallet.add(entry) for entry in entries]
+
+
+def generatewallet(ctx, args):
+    chain = _chain(args, ctx.testnet)
+    mnemonic = bip39.generate_mnemonic(256)
+    return {"mnemonic": mnemonic, "xpub": tatum.xpub_from_mnemonic(chain, mnemonic)}
+
+
+def generatemanagedwallet(ctx, args):
+    chain = _chain(args, ctx.testnet)
+    entry = mnemonic_entry(chain, bip39.generate_mnemonic(256))
+    [sig_id] = _store(ctx, [entry])
+    return {"signatureId": sig_id, "xpub": entry["xpub"]}
+
+
+def storemanagedwallet(ctx, args):
+    chain = _chain(args, ctx.testnet)
+    store = WalletStore(ctx.path)
+    password = ask_password(confirm_new=not store.exists())  # tatum-kms asks this first
+    mnemonic = bip39.validate_mnemonic(ask_secret(MNEMONIC_PROMPT))
+    entry = mnemonic_entry(chain, mnemonic)
+    with store.transaction(password) as wallet:
+        sig_id = wallet.add(entry)
+    return {"signatureId": sig_id, "xpub": entry["xpub"]}
+
+
+def storemanagedprivatekey(ctx, args):
+    chain = _chain(args, ctx.testnet)
+    wif = ask_secret(PRIVATE_KEY_PROMPT).strip()  # tatum-kms asks the key first, then the password
+    try:
+        wif_decode(wif, chain.wif_prefix)
+    except ValueError as e:
+        raise ValueError("not a private key (WIF) of %s: %s" % (chain, e)) from None
+    [sig_id] = _store(ctx, [{"privateKey": wif, "chain": chain.symbol, "testnet": chain.testnet}])
+    return {"signatureId": sig_id}
+
+
+def generatemanagedprivatekeybatch(ctx, args):
+    """N fresh mnemonics; each stores only its key at index 1 (as tatum-kms). One line each."""
+    chain = _chain(args, ctx.testnet)
+    count = _arg(args, 1, "the number of keys")
+    if not count.isdigit() or not 0 < int(count) <= MAX_BATCH:
+        raise ValueError("the number of keys must be a whole number from 1 to %d" % MAX_BATCH)
+    entries, addresses = [], []
+    for _ in range(int(count)):
+        node = tatum.wallet_node(chain, bip39.generate_mnemonic(256)).ckd_priv(1)
+        entries.append({"privateKey": wif_encode(node.seckey, chain.wif_prefix),
+                        "chain": chain.symbol, "testnet": chain.testnet})
+        addresses.append(address_from_pubkey(chain, node.pubkey))
+    ids = _store(ctx, entries)
+    return Lines({"signatureId": i, "address": a} for i, a in zip(ids, addresses))
+
+
+def _open(ctx):
+    return WalletStore(ctx.path).open(ask_password())
+
+
+def getmanagedwallet(ctx, args):
+    sig_id = _arg(args, 0, "the signature ID")
+    with _open(ctx) as wallet:
+        return wallet.get(sig_id)
+
+
+def getprivatekey(ctx, args):
+    sig_id = _arg(args, 0, "the signature ID")
+    index = tatum.check_index(_arg(args, 1, "the index"))
+    with _open(ctx) as wallet:
+        entry = wallet.get(sig_id)
+    chain = _entry_chain(entry)
+    if "privateKey" in entry:
+        return {"privateKey": entry["privateKey"]}
+    if "mnemonic" not in entry:
+        raise ValueError("wallet %s holds neither a mnemonic nor a private key" % sig_id)
+    return {"privateKey": tatum.wif_from_mnemonic(chain, entry["mnemonic"], index)}
+
+
+def getaddress(ctx, args):
+    sig_id = _arg(args, 0, "the signature ID")
+    index = tatum.check_index(_arg(args, 1, "the index"))
+    with _open(ctx) as wallet:
+        entry = wallet.get(sig_id)
+    chain = _entry_chain(entry)
+    if "privateKey" in entry:
+        return {"address": tatum.address_from_wif(chain, entry["privateKey"])}
+    if "xpub" in entry:
+        return {"address": tatum.address_from_xpub(chain, entry["xpub"], index)}
+    raise ValueError("wallet %s has no xpub or private key" % sig_id)
+
+
+def removewallet(ctx, args):
+    sig_id = _arg(args, 0, "the signature ID")
+    with WalletStore(ctx.path).transaction(ask_password()) as wallet:
+        wallet.remove(sig_id)
+    return None
+
+
+def export(ctx, args):
+    with _open(ctx) as wallet:
+        return wallet.to_dict()
+
+
+def convert(ctx, args):
+    target = ctx.flags.get("to")
+    if target not in ("native", "tatum"):
+        raise ValueError("convert needs --to native or --to tatum")
+    store = WalletStore(ctx.path)
+    if not store.exists():
+        raise ValueError("wallet file %s does not exist" % ctx.path)
+    store.convert(ask_password(), target)
+    return {"path": ctx.path, "format": target}
+
+
+def _mask(value):
+    return "N/A" if not value else "*" * 8
+
+
+def checkconfig(ctx, args):
+    """tatum-kms's layout (labels padded to 33), with every secret masked entirely — tatum-kms
+    shows the first six characters of the password."""
+    store = WalletStore(ctx.path)
+    fmt = store.format() if store.exists() else None
+    rows = [
+        ("Version", "kms_ref %s" % __version__),
+        ("Wallet file path", ctx.path),
+        ("Wallet exists", "true" if fmt else "false"),
+        ("Wallet store type", "LOCAL"),
+        ("Wallet file format", fmt or "N/A"),
+        ("Environment vars file", ctx.env_file),
+        ("TATUM_API_URL", os.environ.get("TATUM_API_URL") or "N/A"),
+        ("TATUM_API_KEY", _mask(os.environ.get("TATUM_API_KEY"))),
+        ("TATUM_KMS_PASSWORD", _mask(os.environ.get("TATUM_KMS_PASSWORD"))),
+        ("TATUM_KMS_DEBUG_MODE", os.environ.get("TATUM_KMS_DEBUG_MODE") or "N/A"),
+    ]
+    return Text("\n".join("%-33s: %s" % row for row in rows))
+
+
+def report(ctx, args):
+    """Wallet types, chains and networks with warnings — never a secret (SPEC §3). With no IDs,
+    every wallet in the file."""
+    ids = [i.strip() for i in args[0].split(",") if i.strip()] if args else []
+    store = WalletStore(ctx.path)
+    system = {"kmsVersion": "kms_ref %s" % __version__,
+              "pythonVersion": platform.python_version(),
+              "store": {"type": "LOCAL", "exists": store.exists()}}
+    warnings, wallets = [], {}
+    if store.exists():
+        with store.open(ask_password()) as wallet:
+            system["store"]["format"] = wallet.format
+            if wallet.format == "tatum":
+                warnings.append("The wallet file uses Tatum's format (MD5 key derivation, no "
+                                "integrity check); `kms-ref convert --to native` upgrades it")
+            for sig_id in ids or wallet.ids():
+                try:
+                    wallets[sig_id] = _report_entry(wallet.get(sig_id))
+                except NoSuchWallet:
+                    warnings.append("No wallet found for signatureId: %s" % sig_id)
+    out = {"system": system, "wallets": wallets}
+    if os.environ.get("TATUM_API_KEY"):
+        out["apiKey"] = _mask(os.environ["TATUM_API_KEY"])
+    if warnings:
+        out["warnings"] = warnings
+    return out
+
+
+def _report_entry(entry):
+    if not isinstance(entry, dict):
+        return {"type": "OTHER", "warnings": ["Wallet is not an object"]}
+    kind = ("MNEMONIC" if "mnemonic" in entry else "PRIVATE_KEY" if "privateKey" in entry
+            else "SECRET" if "secret" in entry else "OTHER")
+    info = {"type": kind, "chain": entry.get("chain"), "testnet": entry.get("testnet")}
+    warnings = []
+    for field in ("chain", "mnemonic", "xpub", "privateKey"):
+        if field in entry and not isinstance(entry[field], str):
+            warnings.append("Field '%s' is not string. Its type is: %s" % (field, type(entry[field]).__name__))
+    if not isinstance(entry.get("testnet"), bool):
+        warnings.append("Field 'testnet' is not boolean")
+    if kind == "OTHER":
+        warnings.append("Wallet type is not recognized. Mnemonic, privateKey or secret are absent")
+    try:
+        chain = _entry_chain(entry)
+    except ValueError as e:
+        warnings.append(str(e))
+    else:
+        try:
+            if kind == "MNEMONIC":
+                bip39.validate_mnemonic(entry["mnemonic"])
+                if tatum.xpub_from_mnemonic(chain, entry["mnemonic"]) != entry.get("xpub"):
+                    warnings.append("The stored xpub does not belong to the stored mnemonic")
+            elif kind == "PRIVATE_KEY":
+                wif_decode(entry["privateKey"], chain.wif_prefix)
+        except (ValueError, TypeError) as e:
+            warnings.append("Wallet secret is not valid for %s: %s" % (chain, e))
+    if warnings:
+        info["warnings"] = warnings
+    return info
+
+
+class Lines(list):
+    """Output printed as one compact JSON object per line (generatemanagedprivatekeybatch)."""
+
+
+class Text(str):
+    """Output printed as plain text (checkconfig)."""
+
+
+COMMANDS = {
+    "generatewallet": generatewallet,
+    "generatemanagedwallet": generatemanagedwallet,
+    "storemanagedwallet": storemanagedwallet,
+    "storemanagedprivatekey": storemanagedprivatekey,
+    "generatemanagedprivatekeybatch": generatemanagedprivatekeybatch,
+    "getmanagedwallet": getmanagedwallet,
+    "getprivatekey": getprivatekey,
+    "getaddress": getaddress,
+    "removewallet": removewallet,
+    "export": export,
+    "convert": convert,
+    "checkconfig": checkconfig,
+    "report": report,
+}
