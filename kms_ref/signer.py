@@ -1,0 +1,100 @@
+"""Sign a pending transaction with the keys of an opened wallet store (SPEC §4, "Keys").
+
+This is the glue between the store and `kms_ref.tx.pending`, shared by `kms-ref sign` and the
+daemon:
+
+- every ID of `hashes` that is a private-key wallet gives its key (a mnemonic wallet there needs
+  the transaction's `index`, as Tatum's older API had it);
+- every `{"id", "index"}` of `signatures` gives the mnemonic wallet's key at that index (or the
+  private-key wallet's key);
+- an offchain withdrawal (`withdrawalId` set) is signed by the mnemonic wallet of `hashes[0]`,
+  one key per `withdrawalResponses` entry.
+
+Every wallet used must be of the transaction's chain and network — a testnet key never signs a
+mainnet transaction. BTC, LTC and DOGE drop repeated keys and let each key sign what it can; an
+ID kms_ref does not hold is passed over (another signer may hold it) and any input left unsigned
+makes the transaction fail. BCH is positional: the keys, in the order of `hashes` then
+`signatures`, sign inputs 0, 1, 2, … — there tatum-kms drops unknown and repeated IDs and so
+shifts every later key onto the wrong input; kms_ref refuses an unknown ID instead and keeps
+repeats (two inputs of one address share a key).
+"""
+
+from __future__ import annotations
+
+from kms_ref.hd import tatum
+from kms_ref.hd.chains import get_chain
+from kms_ref.store_errors import NoSuchWallet
+from kms_ref.tx.pending import sign_pending, sign_withdrawal
+
+
+class SigningError(ValueError):
+    """A pending transaction kms_ref will not sign; the message names IDs, never keys."""
+
+
+def _wallet_entry(wallet, sig_id, chain):
+    entry = wallet.get(sig_id)
+    if entry.get("chain") != chain.symbol or entry.get("testnet") is not chain.testnet:
+        raise SigningError("wallet %s is for %s %s, the transaction is %s"
+                           % (sig_id, entry.get("chain"), "testnet" if entry.get("testnet") else "mainnet", chain))
+    return entry
+
+
+def _key(entry, sig_id, chain, index, nodes):
+    """The WIF of a private-key wallet, or of a mnemonic wallet's key at `index`."""
+    if "privateKey" in entry:
+        return entry["privateKey"]
+    if "mnemonic" not in entry:
+        raise SigningError("wallet %s holds neither a mnemonic nor a private key" % sig_id)
+    if index is None:
+        raise SigningError("mnemonic wallet %s needs an index to sign" % sig_id)
+    index = tatum.check_index(index)
+    if sig_id not in nodes:  # PBKDF2 + BIP32 path once per wallet, not once per key
+        nodes[sig_id] = tatum.wallet_node(chain, entry["mnemonic"])
+    return nodes[sig_id].ckd_priv(index).seckey
+
+
+def collect_keys(wallet, pending, chain):
+    """The keys of a (non-withdrawal) pending transaction, in order: hashes, then signatures."""
+    positional = chain.symbol == "BCH"
+    keys, nodes = [], {}
+    requests = [(h, pending.get("index")) for h in pending.get("hashes") or []]
+    for item in pending.get("signatures") or []:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise SigningError("pending transaction %s: signatures must be {id, index} objects" % pending.get("id"))
+        requests.append((item["id"], item.get("index")))
+    for sig_id, index in requests:
+        if not isinstance(sig_id, str):
+            raise SigningError("pending transaction %s: signature IDs must be strings" % pending.get("id"))
+        if sig_id not in wallet:
+            if positional:
+                raise SigningError("no wallet with signature ID %s (BCH keys are positional)" % sig_id)
+            continue
+        keys.append(_key(_wallet_entry(wallet, sig_id, chain), sig_id, chain, index, nodes))
+    if not keys:
+        raise SigningError("none of the signature IDs of pending transaction %s is in this wallet "
+                           "file" % pending.get("id"))
+    return keys
+
+
+def sign_with_wallet(wallet, pending, testnet, explain=None):
+    """The signed raw transaction (hex) of `pending`, with keys from `wallet` (an open store)."""
+    if not isinstance(pending, dict):
+        raise SigningError("a pending transaction is a JSON object")
+    try:
+        chain = get_chain(pending.get("chain"), testnet)
+    except ValueError as e:
+        raise SigningError(str(e)) from None
+    try:
+        if pending.get("withdrawalId"):
+            hashes = pending.get("hashes") or []
+            if not hashes or not isinstance(hashes[0], str):
+                raise SigningError("withdrawal %s names no wallet in hashes" % pending.get("withdrawalId"))
+            entry = _wallet_entry(wallet, hashes[0], chain)
+            if "mnemonic" not in entry:
+                raise SigningError("withdrawal %s needs a mnemonic wallet, %s is not one"
+                                   % (pending.get("withdrawalId"), hashes[0]))
+            nodes = {}
+            return sign_withdrawal(pending, lambda i: _key(entry, hashes[0], chain, i, nodes), testnet, explain)
+        return sign_pending(pending, collect_keys(wallet, pending, chain), testnet, explain)
+    except NoSuchWallet as e:
+        raise SigningError(str(e)) from None
