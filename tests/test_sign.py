@@ -14,7 +14,7 @@ from kms_ref.hd.tatum import wallet_node
 from kms_ref.tx import doge_checks
 from kms_ref.tx.bitcore_json import PrevOut, parse_bitcore_json
 from kms_ref.tx.pending import sign_pending, sign_withdrawal, to_private_key
-from kms_ref.tx.script import P2SH, classify, p2pkh_script, p2wpkh_script
+from kms_ref.encoding.script import P2SH, classify, p2pkh_script, p2wpkh_script
 from kms_ref.tx.sign import PrivateKey, match_inputs, p2sh_p2wpkh_script, sign_bch, sign_bitcore
 from kms_ref.tx.transaction import Transaction, TxIn, TxOut, parse_hex
 from kms_ref.tx.verify import verify_transaction

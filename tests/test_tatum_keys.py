@@ -37,3 +37,24 @@ def test_xpub_of_another_chain_version_is_rejected():
     btc_xpub = next(c["xpub"] for c in CASES if c["chain"] == "BTC" and not c["testnet"])
     with pytest.raises(ValueError):
         tatum.address_from_xpub(ltc, btc_xpub, 0)
+
+
+@pytest.mark.parametrize("symbol,testnet", sorted({(c["chain"], c["testnet"]) for c in CASES}))
+def test_address_script_round_trip(symbol, testnet):
+    """address → output script → address, for every kind each chain can show, and refusal of
+    another network's address."""
+    from kms_ref.hd.addresses import address_from_pubkey, address_from_script, script_from_address
+    from kms_ref.hd.chains import CASHADDR, P2PKH, P2SH_P2WPKH, P2WPKH
+
+    chain = get_chain(symbol, testnet)
+    case = next(c for c in CASES if c["chain"] == symbol and c["testnet"] == testnet)
+    pubkey = tatum.parse_xpub(chain, case["xpub"]).ckd_pub(7).pubkey
+    kinds = [P2PKH, P2WPKH, P2SH_P2WPKH] if chain.segwit else [CASHADDR if chain.cashaddr_prefix else P2PKH]
+    for kind in kinds:
+        address = address_from_pubkey(chain, pubkey, kind)
+        script = script_from_address(chain, address)
+        assert address_from_script(chain, script) == address
+    assert address_from_script(chain, b"\x6a\x04test") is None  # OP_RETURN has no address
+    other = get_chain(symbol, not testnet)
+    with pytest.raises(ValueError):
+        script_from_address(chain, address_from_pubkey(other, pubkey))

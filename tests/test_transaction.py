@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kms_ref.tx import script as S
+from kms_ref.encoding import script as S
 from kms_ref.tx.bitcore_json import parse_bch_pending, parse_bitcore_json
 from kms_ref.tx.transaction import Reader, Transaction, TxIn, TxOut, parse, parse_hex, ser_compact_size
 

@@ -11,7 +11,7 @@ from kms_ref.crypto.secp256k1 import pubkey_from_seckey
 from kms_ref.encoding.cashaddr import cashaddr_decode
 from kms_ref.encoding.wif import wif_decode
 from kms_ref.tx.bitcore_json import PrevOut, parse_bch_pending, parse_bitcore_json
-from kms_ref.tx.script import p2pkh_script, p2sh_script, p2wpkh_script, push_data
+from kms_ref.encoding.script import p2pkh_script, p2sh_script, p2wpkh_script, push_data
 from kms_ref.tx.sighash import SIGHASH_NONE, forkid_preimage, legacy_preimage
 from kms_ref.tx.transaction import parse_hex
 from kms_ref.tx.verify import verify_input, verify_transaction

@@ -18,25 +18,16 @@ from kms_ref.crypto.hashes import hash160
 from kms_ref.encoding.base58 import b58check_decode, b58check_encode
 from kms_ref.encoding.bech32 import decode_segwit_address, encode_segwit_address
 from kms_ref.encoding.cashaddr import cashaddr_decode, cashaddr_encode
+from kms_ref.encoding.script import OP_0, OP_1, OP_16, P2PKH as P2PKH_SCRIPT, P2SH, classify, p2pkh_script, p2sh_script
 from kms_ref.hd.chains import CASHADDR, P2PKH, P2SH_P2WPKH, P2WPKH, Chain
 
 CASHADDR_P2PKH = 0  # CashAddr spec §Version byte: type bits
 CASHADDR_P2SH = 1
 
-OP_0, OP_DUP, OP_HASH160, OP_EQUAL, OP_EQUALVERIFY, OP_CHECKSIG = 0x00, 0x76, 0xA9, 0x87, 0x88, 0xAC
-
-
-def p2pkh_script(h160: bytes) -> bytes:
-    return bytes([OP_DUP, OP_HASH160, 20]) + h160 + bytes([OP_EQUALVERIFY, OP_CHECKSIG])
-
-
-def p2sh_script(h160: bytes) -> bytes:
-    return bytes([OP_HASH160, 20]) + h160 + bytes([OP_EQUAL])
-
 
 def witness_script(witver: int, program: bytes) -> bytes:
     """BIP141: the version as OP_0 or OP_1..OP_16 (0x51..0x60), then a direct push of the program."""
-    return bytes([OP_0 if witver == 0 else 0x50 + witver, len(program)]) + program
+    return bytes([OP_0 if witver == 0 else OP_1 - 1 + witver, len(program)]) + program
 
 
 def address_from_pubkey(chain: Chain, pubkey: bytes, kind: str | None = None) -> str:
@@ -86,19 +77,20 @@ def script_from_address(chain: Chain, address: str) -> bytes:
 
 def address_from_script(chain: Chain, script: bytes) -> str | None:
     """The address of a standard output script on this chain, or None (e.g. OP_RETURN)."""
-    if len(script) == 25 and script[:3] == bytes([OP_DUP, OP_HASH160, 20]) and script[23:] == bytes([OP_EQUALVERIFY, OP_CHECKSIG]):
+    kind, payload = classify(script)
+    if kind == P2PKH_SCRIPT:
         if chain.cashaddr_prefix:
-            return cashaddr_encode(chain.cashaddr_prefix, CASHADDR_P2PKH, script[3:23])
-        return b58check_encode(bytes([chain.p2pkh_version]) + script[3:23])
-    if len(script) == 23 and script[:2] == bytes([OP_HASH160, 20]) and script[22] == OP_EQUAL:
+            return cashaddr_encode(chain.cashaddr_prefix, CASHADDR_P2PKH, payload)
+        return b58check_encode(bytes([chain.p2pkh_version]) + payload)
+    if kind == P2SH:
         if chain.cashaddr_prefix:
-            return cashaddr_encode(chain.cashaddr_prefix, CASHADDR_P2SH, script[2:22])
-        return b58check_encode(bytes([chain.p2sh_version]) + script[2:22])
-    if chain.segwit and chain.bech32_hrp and 4 <= len(script) <= 42 and script[1] == len(script) - 2:
-        if script[0] == OP_0 or 0x51 <= script[0] <= 0x60:
-            witver = 0 if script[0] == OP_0 else script[0] - 0x50
-            try:
-                return encode_segwit_address(chain.bech32_hrp, witver, script[2:])
-            except ValueError:
-                return None
+            return cashaddr_encode(chain.cashaddr_prefix, CASHADDR_P2SH, payload)
+        return b58check_encode(bytes([chain.p2sh_version]) + payload)
+    if chain.segwit and 4 <= len(script) <= 42 and script[1] == len(script) - 2 \
+            and (script[0] == OP_0 or OP_1 <= script[0] <= OP_16):
+        witver = 0 if script[0] == OP_0 else script[0] - OP_1 + 1
+        try:
+            return encode_segwit_address(chain.bech32_hrp, witver, script[2:])
+        except ValueError:
+            return None
     return None

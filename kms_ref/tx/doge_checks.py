@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-from kms_ref.tx.script import OP_PUSHDATA4, OP_RETURN, P2PK, P2PKH, classify, parse_script
+from kms_ref.encoding.script import OP_PUSHDATA4, OP_RETURN, P2PK, P2PKH, classify, parse_script
 from kms_ref.tx.transaction import Transaction
 
 # bitcore-lib-doge 10.0.0 lib/transaction/transaction.js

@@ -23,7 +23,7 @@ import struct
 from typing import Optional
 
 from kms_ref.crypto.hashes import hash256
-from kms_ref.tx.script import remove_codeseparators
+from kms_ref.encoding.script import remove_codeseparators
 from kms_ref.tx.transaction import Transaction, ser_compact_size, ser_string
 
 # Bitcoin Core script/interpreter.h

@@ -34,7 +34,7 @@ from kms_ref.crypto.schnorr_bch import schnorr_sign
 from kms_ref.crypto.secp256k1 import pubkey_from_seckey
 from kms_ref.tx import doge_checks
 from kms_ref.tx.bitcore_json import PrevOut
-from kms_ref.tx.script import (P2PK, P2PKH, P2SH, P2WPKH, classify, p2pkh_script, p2sh_script,
+from kms_ref.encoding.script import (P2PK, P2PKH, P2SH, P2WPKH, classify, p2pkh_script, p2sh_script,
                                p2wpkh_script, push_data)
 from kms_ref.tx.sighash import (SIGHASH_ALL, SIGHASH_FORKID, Bip143Hashes, bip143_preimage,
                                 forkid_preimage, legacy_preimage)

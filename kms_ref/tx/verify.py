@@ -27,7 +27,7 @@ from kms_ref.crypto.ecdsa import ecdsa_verify
 from kms_ref.crypto.hashes import hash160
 from kms_ref.crypto.schnorr_bch import schnorr_verify
 from kms_ref.tx.bitcore_json import PrevOut
-from kms_ref.tx.script import (P2PK, P2PKH, P2SH, P2WPKH, classify, p2pkh_script, parse_pushes,
+from kms_ref.encoding.script import (P2PK, P2PKH, P2SH, P2WPKH, classify, p2pkh_script, parse_pushes,
                                push_data)
 from kms_ref.tx.sighash import (SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_FORKID, SIGHASH_SINGLE,
                                 Bip143Hashes, sighash_bip143, sighash_forkid, sighash_legacy)

@@ -1,5 +1,8 @@
 """Bitcoin Script: the opcodes kms_ref uses, data pushes, parsing, and the output templates.
 
+It sits with the encodings because an address is only a way of writing one of these output
+scripts: `kms_ref.hd.addresses` (below the transaction layer) and `kms_ref.tx` both build on it.
+
 Opcode values are Bitcoin Core's (`script/script.h`). Templates (scriptPubKeys) and what spends them:
 
     P2PKH        OP_DUP OP_HASH160 <20-byte hash160(pubkey)> OP_EQUALVERIFY OP_CHECKSIG
