@@ -1,0 +1,51 @@
+"""The library API the README documents, used exactly as written there, and the promise that
+importing kms_ref loads nothing outside the standard library."""
+
+import subprocess
+import sys
+
+from tests.cli_helpers import REPO
+
+
+def test_readme_api():
+    from kms_ref.aes import cbc_decrypt, cbc_encrypt, gcm_decrypt, gcm_encrypt
+    from kms_ref.base58 import b58check_decode, b58check_encode, b58decode, b58encode
+    from kms_ref.bech32 import decode_segwit_address, encode_segwit_address
+    from kms_ref.bip32 import ExtendedKey, from_seed, parse
+    from kms_ref.bip39 import entropy_to_mnemonic, generate_mnemonic, mnemonic_to_entropy, mnemonic_to_seed
+    from kms_ref.ripemd160 import ripemd160
+    from kms_ref.secp256k1 import ecdsa_sign, ecdsa_verify, pubkey_from_seckey
+
+    mnemonic = entropy_to_mnemonic(bytes(16))
+    assert mnemonic_to_entropy(mnemonic) == bytes(16) and len(generate_mnemonic().split()) == 24
+    node = from_seed(mnemonic_to_seed(mnemonic)).derive("m/44'/0'/0'/0")
+    xpub = node.public().serialize(0x0488B21E)
+    assert parse(xpub).pubkey == ExtendedKey.parse(xpub).pubkey == node.pubkey
+    seckey = node.child(0).seckey
+    pubkey = pubkey_from_seckey(seckey)
+    assert pubkey == node.child(0).pubkey and len(pubkey_from_seckey(seckey, False)) == 65
+    digest = bytes(range(32))
+    assert ecdsa_verify(pubkey, digest, ecdsa_sign(seckey, digest))
+    address = encode_segwit_address("bc", 0, ripemd160(b"x"))
+    assert decode_segwit_address("bc", address) == (0, ripemd160(b"x"))
+    assert b58check_decode(b58check_encode(b"\x00abc")) == b"\x00abc" and b58decode(b58encode(b"\0\1")) == b"\0\1"
+    key, nonce = bytes(32), bytes(12)
+    assert gcm_decrypt(key, nonce, gcm_encrypt(key, nonce, b"secret", b"aad"), b"aad") == b"secret"
+    assert cbc_decrypt(key, bytes(16), cbc_encrypt(key, bytes(16), b"secret")) == b"secret"
+
+
+def test_import_loads_only_the_standard_library():
+    code = ("import sys\n"
+            "before = set(sys.modules)\n"
+            "import kms_ref, kms_ref.cli, kms_ref.commands, kms_ref.daemon, kms_ref.sandbox.server, kms_ref.bench\n"
+            "import kms_ref.secp256k1, kms_ref.aes, kms_ref.bip32, kms_ref.bip39, kms_ref.bech32, kms_ref.base58\n"
+            "std = set(sys.stdlib_module_names) | {'kms_ref'}\n"
+            "extra = sorted({m.split('.')[0] for m in set(sys.modules) - before} - std)\n"
+            "assert not extra, extra\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_import_kms_ref_is_cheap():
+    """`import kms_ref` imports no submodule (the 50 ms budget is then Python's own start)."""
+    code = "import sys; import kms_ref; assert not [m for m in sys.modules if m.startswith('kms_ref.')]"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
