@@ -285,3 +285,25 @@ def test_glv_loop_equal_x_fallback(monkeypatch, k1, k2):
     monkeypatch.setattr(ecmult, "glv_split", lambda k: (k1, k2))
     Q = ecmult.point_mul_g(0xBADC0DE)
     assert to_affine(ecmult._mul_glv_jacobian(1, Q)) == point_mul((k1 + k2) % N, Q)
+
+
+def test_key_tables_agree_with_the_plain_multiplication():
+    """A key verified more than KEY_TABLE_AFTER times gets a comb table; u1·G + u2·Q through it
+    (and through the fallback when a chained sum meets an equal x) equals the definition."""
+    from kms_ref.crypto import ecmult
+
+    rng = random.Random(6)
+    ecmult.precompute_g()
+    Q = point_mul(rng.randrange(1, N), G)
+    for trial in range(ecmult.KEY_TABLE_AFTER + 40):
+        u1, u2 = rng.randrange(N), rng.randrange(N)
+        expected = point_add(point_mul(u1, G), point_mul(u2, Q))
+        assert to_affine(ecmult.double_mul_jacobian(u1, u2, Q)) == expected, (trial, u1, u2)
+    assert Q in ecmult._key_tables
+    # Q = G and u2 = n − u1: the chained comb sums cancel exactly (EqualX), the answer is infinity
+    for _ in range(ecmult.KEY_TABLE_AFTER + 1):
+        ecmult.double_mul_jacobian(1, 1, G)
+    assert G in ecmult._key_tables
+    u1 = rng.randrange(1, N)
+    assert to_affine(ecmult.double_mul_jacobian(u1, N - u1, G)) is None
+    assert to_affine(ecmult.double_mul_jacobian(u1, u1, G)) == point_mul(2 * u1, G)

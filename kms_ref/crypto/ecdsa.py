@@ -77,29 +77,35 @@ def ecdsa_sign(seckey: bytes, msg32: bytes,
     d = scalar_from_bytes(seckey)
     if not isinstance(msg32, (bytes, bytearray)) or len(msg32) != 32:
         raise ValueError("the message to sign must be a 32-byte digest")
-    say = explain or (lambda line: None)
     e = int.from_bytes(msg32, "big")
-    say("SEC 1 4.1.3: e = int(msg32) = " + bytes(msg32).hex())
+    if explain:
+        explain("SEC 1 4.1.3: e = int(msg32) = " + bytes(msg32).hex())
     for k in rfc6979_nonces(bytes(seckey), bytes(msg32), explain=explain):
         R = point_mul_g(k)
         r = R[0] % N
-        say("R = k*G: x(R) = %064x" % R[0])
+        if explain:
+            explain("R = k*G: x(R) = %064x" % R[0])
         if r == 0:
-            say("r = x(R) mod n = 0: unusable, taking the next RFC 6979 candidate")
+            if explain:
+                explain("r = x(R) mod n = 0: unusable, taking the next RFC 6979 candidate")
             continue
         s = pow(k, -1, N) * (e + r * d) % N
         if s == 0:
-            say("s = 0: unusable, taking the next RFC 6979 candidate")
+            if explain:
+                explain("s = 0: unusable, taking the next RFC 6979 candidate")
             continue
-        say("r = x(R) mod n = %064x" % r)
-        say("s = k^-1 (e + r*d) mod n = %064x (d, k withheld)" % s)
+        if explain:
+            explain("r = x(R) mod n = %064x" % r)
+            explain("s = k^-1 (e + r*d) mod n = %064x (d, k withheld)" % s)
         if s > HALF_N:
             s = N - s
-            say("BIP62 low S: s > n/2, so s = n - s = %064x" % s)
-        else:
-            say("BIP62 low S: s <= n/2, kept")
+            if explain:
+                explain("BIP62 low S: s > n/2, so s = n - s = %064x" % s)
+        elif explain:
+            explain("BIP62 low S: s <= n/2, kept")
         der = der_encode_sig(r, s)
-        say("DER (BIP66) = " + der.hex())
+        if explain:
+            explain("DER (BIP66) = " + der.hex())
         return der
     raise AssertionError("unreachable: rfc6979_nonces never ends")
 

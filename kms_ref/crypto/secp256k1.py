@@ -13,6 +13,8 @@ infinity. Python integers are not constant-time: this is a reference, not a hard
 
 from __future__ import annotations
 
+import functools
+
 # SEC 2 v2 §2.4.1, "Recommended Parameters secp256k1".
 P = 2**256 - 2**32 - 977  # p = FFFFFFFF...FFFFFFFE FFFFFC2F, the field size
 A = 0
@@ -213,10 +215,15 @@ def lift_x(x: int):
 def parse_pubkey(data: bytes):
     """SEC 1 §2.3.4, strictly: 33 bytes 02/03 ‖ x or 65 bytes 04 ‖ x ‖ y, with x, y < p and the
     point on the curve. Hybrid keys (06/07), the 1-byte infinity encoding and anything else
-    raise ValueError."""
+    raise ValueError. Recent answers are remembered (`_parse_pubkey`): decompressing costs a
+    0.14 ms square root, and a transaction's inputs mostly repeat a few keys."""
     if not isinstance(data, (bytes, bytearray)):
         raise ValueError("public key must be bytes")
-    data = bytes(data)
+    return _parse_pubkey(bytes(data))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_pubkey(data: bytes):
     if len(data) == 33 and data[0] in (2, 3):
         x = int.from_bytes(data[1:], "big")
         if x >= P:

@@ -55,7 +55,8 @@ class ExtendedKey:
     """A BIP32 node: a private key k (or a public point K), its chain code c, and where it sits
     (depth, parent fingerprint, child number). `repr` never shows the private key."""
 
-    __slots__ = ("depth", "parent_fingerprint", "child_number", "chain_code", "k", "_point", "_pubkey")
+    __slots__ = ("depth", "parent_fingerprint", "child_number", "chain_code", "k", "_point", "_pubkey",
+                 "_fingerprint")
 
     def __init__(self, chain_code: bytes, k: int | None = None, point=None,
                  depth: int = 0, parent_fingerprint: bytes = b"\0\0\0\0", child_number: int = 0):
@@ -63,6 +64,7 @@ class ExtendedKey:
         self.k = k
         self._point = point
         self._pubkey = None
+        self._fingerprint = None
         self.depth = depth
         self.parent_fingerprint = parent_fingerprint
         self.child_number = child_number
@@ -92,8 +94,11 @@ class ExtendedKey:
         return ser_256(self.k)
 
     def fingerprint(self) -> bytes:
-        """The first 32 bits of the key identifier HASH160(ser_P(K)) (BIP32 §Key identifiers)."""
-        return hash160(self.pubkey)[:4]
+        """The first 32 bits of the key identifier HASH160(ser_P(K)) (BIP32 §Key identifiers),
+        computed once: every child's serialization needs its parent's."""
+        if self._fingerprint is None:
+            self._fingerprint = hash160(self.pubkey)[:4]
+        return self._fingerprint
 
     def __repr__(self) -> str:
         kind = "private <redacted>" if self.is_private else "public " + self.pubkey.hex()

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
+import functools
+
 from kms_ref.crypto.ecdsa import ecdsa_verify
-from kms_ref.crypto.hashes import hash160
+from kms_ref.crypto.hashes import hash160 as _hash160
 from kms_ref.crypto.schnorr_bch import schnorr_verify
 from kms_ref.tx.bitcore_json import PrevOut
 from kms_ref.encoding.script import (P2PK, P2PKH, P2SH, P2WPKH, classify, p2pkh_script, parse_pushes,
@@ -32,6 +34,11 @@ from kms_ref.encoding.script import (P2PK, P2PKH, P2SH, P2WPKH, classify, p2pkh_
 from kms_ref.tx.sighash import (SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_FORKID, SIGHASH_SINGLE,
                                 Bip143Hashes, sighash_bip143, sighash_forkid, sighash_legacy)
 from kms_ref.tx.transaction import Transaction
+
+# The inputs of one transaction usually share a few keys, and pure-Python RIPEMD-160 costs
+# ~0.1 ms: remember the hashes of recent public keys and redeem scripts (public data, a pure
+# function — the check itself is unchanged).
+hash160 = functools.lru_cache(maxsize=1024)(_hash160)
 
 SEGWIT_CHAINS = ("BTC", "LTC")
 CHAINS = ("BTC", "LTC", "DOGE", "BCH")
