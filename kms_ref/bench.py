@@ -1,0 +1,232 @@
+"""`python -m kms_ref.bench [--quick] [--json]`: how fast kms_ref's pure-Python code is.
+
+Median times (and operations per second) of the operations a KMS spends its time on. When
+python-ecdsa (`ecdsa`) or libsecp256k1's binding (`coincurve`) happen to be importable, the same
+operations are timed with them in the same run and the ratios printed — machine noise cancels in
+a ratio. They are optional comparisons, never dependencies: kms_ref imports neither.
+
+Targets (issue "Speed"): sign ≥ 3× and verify ≥ 2× faster than python-ecdsa, public key ≥ 3×;
+sign within 8× of libsecp256k1; BIP32 public derivation ≥ 2,000/s; a 100-input P2WPKH
+transaction signed (and every input verified) in ≤ 0.1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import timeit
+
+TARGETS = {  # name: (comparison, how the ratio must come out)
+    "pubkey_from_seckey": ("python-ecdsa", 3.0),
+    "ecdsa_sign": ("python-ecdsa", 3.0),
+    "ecdsa_verify": ("python-ecdsa", 2.0),
+}
+LIBSECP_SIGN_MAX_RATIO = 8.0
+
+
+def measure(fn, quick: bool) -> float:
+    """Median seconds per call: repeats of a loop long enough to time (autoranged like timeit)."""
+    timer = timeit.Timer(fn)
+    number, _ = timer.autorange()
+    if quick:
+        number = max(1, number // 5)
+    repeats = 3 if quick else 7
+    return statistics.median(t / number for t in timer.repeat(repeat=repeats, number=number))
+
+
+def _fmt(seconds: float) -> str:
+    if seconds >= 0.1:
+        return "%8.3f s " % seconds
+    if seconds >= 1e-3:
+        return "%8.2f ms" % (seconds * 1e3)
+    return "%8.1f µs" % (seconds * 1e6)
+
+
+def _p2wpkh_pending(n_inputs: int, seckey: bytes):
+    """A bitcore-JSON pending transaction spending n P2WPKH outputs of one key."""
+    from kms_ref.crypto.hashes import hash160
+    from kms_ref.crypto.secp256k1 import pubkey_from_seckey
+    from kms_ref.encoding.script import p2wpkh_script
+    from kms_ref.tx.transaction import Transaction, TxIn, TxOut
+
+    script = p2wpkh_script(hash160(pubkey_from_seckey(seckey)))
+    inputs = [TxIn(hashlib.sha256(b"prev %d" % i).digest(), i % 3, b"", 0xFFFFFFFF, []) for i in range(n_inputs)]
+    tx = Transaction(2, inputs, [TxOut(n_inputs * 10_000 - 5_000, script)], 0)
+    body = {"hash": tx.txid(), "version": 2,
+            "inputs": [{"prevTxId": txin.prev_txid, "outputIndex": txin.vout, "sequenceNumber": 0xFFFFFFFF,
+                        "script": "", "scriptString": "", "output": {"satoshis": 10_000, "script": script.hex()}}
+                       for txin in inputs],
+            "outputs": [{"satoshis": n_inputs * 10_000 - 5_000, "script": script.hex()}], "nLockTime": 0}
+    return {"id": "bench", "chain": "BTC", "serializedTransaction": json.dumps(body), "hashes": ["k"]}
+
+
+def kms_ref_cases(tmp: str):
+    """(name, function) pairs timing kms_ref."""
+    from kms_ref.crypto import ecmult
+    from kms_ref.crypto.aes import AES
+    from kms_ref.crypto.ecdsa import ecdsa_sign, ecdsa_verify
+    from kms_ref.crypto.gcm import GCM
+    from kms_ref.crypto.ripemd160 import ripemd160
+    from kms_ref.crypto.schnorr_bch import schnorr_sign
+    from kms_ref.crypto.secp256k1 import pubkey_from_seckey
+    from kms_ref.hd import bip39, tatum
+    from kms_ref.hd.bip32 import ExtendedKey
+    from kms_ref.hd.chains import get_chain
+    from kms_ref.store import WalletStore
+    from kms_ref.tx.pending import sign_pending
+
+    ecmult.precompute_g()  # a signing process builds the k·G table once; time the steady state
+    seckey = hashlib.sha256(b"kms_ref bench key").digest()
+    digest = hashlib.sha256(b"kms_ref bench message").digest()
+    pubkey = pubkey_from_seckey(seckey)
+    signature = ecdsa_sign(seckey, digest)
+    other_key = hashlib.sha256(b"kms_ref bench key seen once").digest()
+    other_pubkey, other_signature = pubkey_from_seckey(other_key), ecdsa_sign(other_key, digest)
+    mnemonic = bip39.entropy_to_mnemonic(bytes(32))
+    chain = get_chain("BTC", False)
+    node = tatum.wallet_node(chain, mnemonic)
+    xpub = node.public().serialize(chain.xpub_version)
+    public_node = node.public()
+    counter = iter(range(10 ** 9))
+    gcm = GCM(bytes(32))
+    aes = AES(bytes(32))
+    block, chunk = bytes(16), bytes(64 * 1024)
+    wallet_path = os.path.join(tmp, "wallet.dat")
+    with WalletStore(wallet_path).transaction("bench password") as wallet:
+        wallet.add({"privateKey": "KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn", "chain": "BTC",
+                    "testnet": False})
+    tx10, tx100 = _p2wpkh_pending(10, seckey), _p2wpkh_pending(100, seckey)
+    return [
+        ("pubkey_from_seckey", lambda: pubkey_from_seckey(seckey)),
+        ("ecdsa_sign", lambda: ecdsa_sign(seckey, digest)),
+        ("ecdsa_verify", lambda: _without_key_tables(ecdsa_verify, other_pubkey, digest, other_signature)),
+        ("ecdsa_verify_same_key", lambda: ecdsa_verify(pubkey, digest, signature)),
+        ("bch_schnorr_sign", lambda: schnorr_sign(seckey, digest)),
+        ("bip32_private_child", lambda: node.ckd_priv(next(counter) % 2 ** 31)),
+        ("bip32_public_child", lambda: public_node.ckd_pub(next(counter) % 2 ** 31)),
+        ("address_for_index", lambda: tatum.address_from_xpub(chain, xpub, next(counter) % 2 ** 31)),
+        ("mnemonic_to_seed", lambda: bip39.mnemonic_to_seed(mnemonic)),
+        ("ripemd160_33_bytes", lambda: ripemd160(pubkey)),
+        ("aes256_block", lambda: aes.encrypt_block(block)),
+        ("aes256_gcm_64KiB", lambda: gcm.encrypt(bytes(12), chunk)),
+        ("wallet_unlock", lambda: WalletStore(wallet_path).open("bench password").close()),
+        ("sign_10_input_p2wpkh", lambda: sign_pending(tx10, [seckey], False)),
+        ("sign_100_input_p2wpkh", lambda: sign_pending(tx100, [seckey], False)),
+    ]
+
+
+def _without_key_tables(verify, *args):
+    """A verification as for a key seen once: no per-key comb table (`ecmult._key_table`).
+    `ecdsa_verify_same_key` shows the repeated-key case — the inputs of one transaction —
+    where the table is built after a few uses and then reused."""
+    from kms_ref.crypto import ecmult
+
+    saved, ecmult.KEY_TABLE_AFTER = ecmult.KEY_TABLE_AFTER, float("inf")
+    try:
+        return verify(*args)
+    finally:
+        ecmult.KEY_TABLE_AFTER = saved
+
+
+def comparison_cases():
+    """{library: {name: function}} for whichever comparison libraries are importable."""
+    seckey = hashlib.sha256(b"kms_ref bench key").digest()
+    digest = hashlib.sha256(b"kms_ref bench message").digest()
+    out = {}
+    try:
+        import ecdsa
+        from ecdsa.util import sigdecode_der, sigencode_der
+    except ImportError:
+        pass
+    else:
+        curve = ecdsa.SECP256k1
+        sk = ecdsa.SigningKey.from_string(seckey, curve=curve)
+        pub = sk.get_verifying_key().to_string("compressed")
+        sig = sk.sign_digest_deterministic(digest, hashfunc=hashlib.sha256, sigencode=sigencode_der)
+        out["python-ecdsa"] = {
+            "pubkey_from_seckey": lambda: ecdsa.SigningKey.from_string(seckey, curve=curve)
+            .get_verifying_key().to_string("compressed"),
+            "ecdsa_sign": lambda: sk.sign_digest_deterministic(digest, hashfunc=hashlib.sha256, sigencode=sigencode_der),
+            "ecdsa_verify": lambda: ecdsa.VerifyingKey.from_string(pub, curve=curve)
+            .verify_digest(sig, digest, sigdecode=sigdecode_der),
+        }
+    try:
+        import coincurve
+    except ImportError:
+        pass
+    else:
+        key = coincurve.PrivateKey(seckey)
+        pub = key.public_key.format()
+        sig = key.sign(digest, hasher=None)
+        out["libsecp256k1"] = {
+            "pubkey_from_seckey": lambda: coincurve.PrivateKey(seckey).public_key.format(),
+            "ecdsa_sign": lambda: key.sign(digest, hasher=None),
+            "ecdsa_verify": lambda: coincurve.PublicKey(pub).verify(sig, digest, hasher=None),
+        }
+    return out
+
+
+def run(quick: bool = False):
+    """{"kms_ref": {name: seconds}, "<library>": {name: seconds}, ...}"""
+    results = {"kms_ref": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, fn in kms_ref_cases(tmp):
+            results["kms_ref"][name] = measure(fn, quick)
+    for library, cases in comparison_cases().items():
+        results[library] = {name: measure(fn, quick) for name, fn in cases.items()}
+    return results
+
+
+def report(results) -> str:
+    ours = results["kms_ref"]
+    lines = ["kms_ref %s benchmark, Python %s (median of repeated runs)" % (_version(), sys.version.split()[0]),
+             "", "%-24s %11s %12s" % ("operation", "time", "per second")]
+    for name, seconds in ours.items():
+        extra = ""
+        if name == "aes256_gcm_64KiB":
+            extra = "   %.2f MB/s" % (64 * 1024 / seconds / 1e6)
+        lines.append("%-24s %s %12.0f%s" % (name, _fmt(seconds), 1 / seconds, extra))
+    others = [lib for lib in results if lib != "kms_ref"]
+    if not others:
+        lines += ["", "(python-ecdsa and coincurve are not installed: no comparison this run)"]
+    for lib in others:
+        lines += ["", "compared with %s (same run):" % lib]
+        for name, seconds in results[lib].items():
+            ratio = seconds / ours[name]
+            target = ""
+            if TARGETS.get(name, (None,))[0] == lib:
+                target = "  target ≥ %.0f× faster: %s" % (TARGETS[name][1], "met" if ratio >= TARGETS[name][1] else "MISSED")
+            if lib == "libsecp256k1" and name == "ecdsa_sign":
+                target = "  target within %.0f×: %s" % (LIBSECP_SIGN_MAX_RATIO,
+                                                      "met" if 1 / ratio <= LIBSECP_SIGN_MAX_RATIO else "MISSED")
+            relation = "%.2f× faster" % ratio if ratio >= 1 else "%.1f× slower" % (1 / ratio)
+            lines.append("  %-22s %s  kms_ref is %s%s" % (name, _fmt(seconds), relation, target))
+    bip32 = 1 / ours["bip32_public_child"]
+    tx100 = ours["sign_100_input_p2wpkh"]
+    lines += ["", "BIP32 public derivation: %.0f/s (target ≥ 2,000/s: %s)" % (bip32, "met" if bip32 >= 2000 else "MISSED"),
+              "100-input P2WPKH sign + verify: %.3f s (target ≤ 0.1 s: %s)" % (tx100, "met" if tx100 <= 0.1 else "MISSED")]
+    return "\n".join(lines)
+
+
+def _version() -> str:
+    from kms_ref import __version__
+    return __version__
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kms_ref.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
+    parser.add_argument("--json", action="store_true", help="print the raw seconds as JSON")
+    args = parser.parse_args(argv)
+    results = run(args.quick)
+    print(json.dumps(results, indent=2) if args.json else report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
