@@ -1,0 +1,586 @@
+"""The daemon (SPEC §5) as a real `python -m kms_ref daemon` process against a fake Tatum API.
+
+The fake (tests/fake_tatum.py) listens on 127.0.0.1 with a random port and is scripted per test:
+every Tatum signing fixture goes through the daemon and must be broadcast byte for byte; faults
+(HTTP 500, timeouts, dropped connections, malformed JSON, slow-drip bodies) must not stop it;
+nothing is ever broadcast twice, across cycles, restarts and a SIGKILL mid-broadcast.
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from kms_ref import __version__
+from kms_ref.api import ApiError, TatumClient
+from kms_ref.hd.chains import get_chain
+from kms_ref.journal import IN_DOUBT, Journal, JournalLocked, journal_path
+from kms_ref.store import WalletStore
+from tests.cli_helpers import PASSWORD, REPO, kms
+from tests.fake_tatum import Block, Drip, Drop, FakeTatum, Reply, Sleep
+from tests.vectors import load
+
+SIGN = load("tatum_sign.json")["vectors"]
+OFFCHAIN = load("tatum_offchain.json")["vectors"]
+CHEAP_SCRYPT = (2 ** 10, 8, 1)   # test files only: the daemon reads the cost from the file
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z - \S")
+FAST = "1"                       # KMS_REF_HTTP_TIMEOUT for the fault tests, seconds
+
+
+BTC_1 = SIGN[8]      # BTC testnet, one P2WPKH input, one key
+LTC_1 = SIGN[33]     # LTC testnet, one P2SH-P2WPKH input, one key
+assert (BTC_1["chain"], BTC_1["testnet"], len(BTC_1["privateKeys"])) == ("BTC", True, 1)
+assert (LTC_1["chain"], LTC_1["testnet"], len(LTC_1["privateKeys"])) == ("LTC", True, 1)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+def make_wallet(path, entries):
+    """A kms_ref wallet file with `entries`, made in-process with a cheap scrypt; their IDs."""
+    with WalletStore(str(path)).transaction(PASSWORD, scrypt_params=CHEAP_SCRYPT) as wallet:
+        return [wallet.add(entry) for entry in entries]
+
+
+def key_entries(case):
+    return [{"privateKey": wif, "chain": case["chain"], "testnet": case["testnet"]} for wif in case["privateKeys"]]
+
+
+def wallet_for(tmp_path, *cases):
+    """A wallet holding the keys of `cases`; returns (path, [pending tx with hashes = its IDs])."""
+    path = tmp_path / "wallet.dat"
+    txs = []
+    for case in cases:
+        ids = make_wallet(path, key_entries(case))
+        txs.append(dict(case["pending"], hashes=ids))
+    return path, txs
+
+
+def daemon_env(api, timeout="5"):
+    return {"TATUM_API_KEY": api.api_key, "TATUM_API_URL": api.url, "KMS_REF_HTTP_TIMEOUT": timeout}
+
+
+def run_daemon(tmp_path, api, wallet, *args, timeout="5", password=PASSWORD, env=None):
+    environ = daemon_env(api, timeout)
+    environ.update(env or {})
+    r = kms(tmp_path, "daemon", "--path", str(wallet), *args, password=password, env=environ, timeout=60)
+    if r.code in (0, 3):
+        assert_log_lines(r.out + r.err)
+    return r
+
+
+def start_daemon(tmp_path, api, wallet, *args, timeout="5"):
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("TATUM_")}
+    environ.update({"HOME": str(tmp_path), "PYTHONPATH": REPO, "TATUM_KMS_PASSWORD": PASSWORD})
+    environ.update(daemon_env(api, timeout))
+    return subprocess.Popen([sys.executable, "-m", "kms_ref", "daemon", "--path", str(wallet), *args],
+                            cwd=str(tmp_path), env=environ, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def assert_log_lines(text):
+    """Every line is `<ISO 8601 UTC with ms and Z> - <text>`, as tatum-kms's."""
+    for line in text.splitlines():
+        assert LOG_LINE.match(line), line
+        assert "Traceback" not in line
+
+
+def journal_events(wallet, tx_id):
+    with open(journal_path(str(wallet))) as f:
+        return [e for e in map(json.loads, f) if e["id"] == tx_id]
+
+
+def sent_ids(api):
+    return [c.json()["signatureId"] for c in api.broadcasts()]
+
+
+# -- every Tatum fixture through the daemon --------------------------------------------------------
+
+class VectorRun:
+    """One `daemon --runOnce` over all cases of one fixture file and network."""
+
+    def __init__(self, tmp_path, cases, offchain):
+        self.wallet = tmp_path / "wallet.dat"
+        self.secrets = []
+        txs = []
+        with WalletStore(str(self.wallet)).transaction(PASSWORD, scrypt_params=CHEAP_SCRYPT) as wallet:
+            ids = {}
+            for case in cases:
+                if offchain:   # "hashes": ["MNEMONIC-WALLET"] stands for the mnemonic wallet
+                    hashes = [wallet.add({"mnemonic": case["mnemonic"], "xpub": case["xpub"],
+                                          "chain": case["chain"], "testnet": case["testnet"]})]
+                    self.secrets.append(case["mnemonic"])
+                else:          # BCH: hashes[i] is the key of input i, in order (repeats allowed)
+                    for entry in key_entries(case):
+                        key = (entry["chain"], entry["privateKey"])
+                        if key not in ids:
+                            ids[key] = wallet.add(entry)
+                        self.secrets.append(entry["privateKey"])
+                    hashes = [ids[(case["chain"], wif)] for wif in case["privateKeys"]]
+                    if case["chain"] != "BCH":
+                        hashes = list(dict.fromkeys(hashes))
+                txs.append(dict(case["pending"], hashes=hashes))
+        testnet = cases[0]["testnet"]
+        with FakeTatum() as api:
+            api.pending = txs
+            args = ["--runOnce"] + (["--testnet"] if testnet else ["--externalUrl", api.url + "/external"])
+            self.result = run_daemon(tmp_path, api, self.wallet, *args)
+            self.calls = list(api.calls)
+            self.broadcasts = api.broadcasts()
+            self.batch_errors = api.batch_errors()
+        assert self.result.code == 0, self.result.err
+
+
+@pytest.fixture(scope="module")
+def vector_run(tmp_path_factory):
+    runs = {}
+
+    def get(name, testnet):
+        if (name, testnet) not in runs:
+            cases = [c for c in (OFFCHAIN if name == "offchain" else SIGN) if c["testnet"] == testnet]
+            tmp = tmp_path_factory.mktemp("%s-%s" % (name, "test" if testnet else "main"))
+            runs[(name, testnet)] = VectorRun(tmp, cases, name == "offchain")
+        return runs[(name, testnet)]
+    return get
+
+
+def _case_id(n, case):
+    net = "test" if case["testnet"] else "main"
+    inputs = len(case.get("kinds") or case["pending"].get("withdrawalResponses") or [])
+    return "%02d-%s-%s-%din%s" % (n, case["chain"], net, inputs, "-refused" if case["error"] else "")
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=_case_id(n, c)) for n, c in enumerate(SIGN)])
+def test_tatum_sign_through_the_daemon(vector_run, case):
+    run = vector_run("sign", case["testnet"])
+    tx_id = case["pending"]["id"]
+    sent = [c for c in run.broadcasts if c.json()["signatureId"] == tx_id]
+    if case["error"]:   # DOGE that bitcore-lib-doge refuses: reported, never broadcast
+        assert sent == []
+        assert {"signatureId": tx_id, "error": case["error"]} in run.batch_errors
+        assert [e["event"] for e in journal_events(run.wallet, tx_id)] == []
+        return
+    assert len(sent) == 1
+    assert sent[0].path == "/v3/%s/broadcast" % get_chain(case["chain"], case["testnet"]).api_name
+    assert list(sent[0].json()) == ["txData", "signatureId"]
+    assert sent[0].json()["txData"] == case["signed"]
+    assert "Tx was processed: %s" % tx_id in run.result.out
+    events = journal_events(run.wallet, tx_id)
+    assert [(e["event"], e.get("txid") or e.get("txId")) for e in events] == \
+        [("signing", case["txid"]), ("broadcast", case["txid"])]
+    if not case["testnet"]:   # mainnet: approved by the four-eye system first
+        assert [c.method for c in run.calls if c.path == "/external/" + tx_id] == ["GET"]
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=_case_id(n, c)) for n, c in enumerate(OFFCHAIN)])
+def test_tatum_offchain_through_the_daemon(vector_run, case):
+    run = vector_run("offchain", case["testnet"])
+    tx_id = case["pending"]["id"]
+    sent = [c for c in run.broadcasts if c.json()["signatureId"] == tx_id]
+    assert len(sent) == 1 and sent[0].path == "/v3/offchain/withdrawal/broadcast"
+    body = sent[0].json()
+    assert list(body) == ["currency", "signatureId", "withdrawalId", "txData"]
+    assert body == {"currency": case["chain"], "signatureId": tx_id,
+                    "withdrawalId": case["pending"]["withdrawalId"], "txData": case["signed"]}
+
+
+@pytest.mark.parametrize("name,testnet", [("sign", True), ("sign", False), ("offchain", True), ("offchain", False)])
+def test_vector_runs_log_no_secret(vector_run, name, testnet):
+    run = vector_run(name, testnet)
+    output = run.result.out + run.result.err
+    for secret in run.secrets + [PASSWORD]:
+        assert secret not in output
+    assert [c.headers["x-api-key"] for c in run.calls if c.path.startswith("/v3/")] and \
+        all(c.headers.get("x-api-key") is None for c in run.calls if c.path.startswith("/external/"))
+    assert oct(os.stat(journal_path(str(run.wallet))).st_mode & 0o777) == "0o600"
+
+
+# -- refusing to start -----------------------------------------------------------------------------
+
+def test_wrong_password_stops_before_any_request(tmp_path):
+    wallet, txs = wallet_for(tmp_path, BTC_1)
+    with FakeTatum() as api:
+        api.pending = txs
+        r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", password="not the password")
+        assert r.code == 1 and r.error() == "Wrong password"
+        assert api.calls == []
+
+
+@pytest.mark.parametrize("args,env,code,message", [
+    (["--runOnce"], {}, 2, "Missing required flag --externalUrl"),
+    (["--runOnce", "--testnet"], {"TATUM_API_KEY": ""}, 1, "Required TATUM_API_KEY is not set"),
+    (["--runOnce", "--testnet", "--chain", "BTC,ETH"], {}, 1, "unsupported chain 'ETH'"),
+    (["--runOnce", "--testnet", "--period", "0"], {}, 1, "--period must be"),
+    (["--runOnce", "--testnet", "--externalUrl", "http://x", "--externalUrlMethod", "PUT"], {}, 1, "GET or POST"),
+    (["--runOnce", "--testnet"], {"KMS_REF_HTTP_TIMEOUT": "soon"}, 1, "KMS_REF_HTTP_TIMEOUT"),
+], ids=["mainnet-without-externalUrl", "no-api-key", "bad-chain", "period-0", "bad-method", "bad-timeout"])
+def test_bad_settings_stop_before_any_request(tmp_path, args, env, code, message):
+    wallet, txs = wallet_for(tmp_path, BTC_1)
+    with FakeTatum() as api:
+        api.pending = txs
+        r = run_daemon(tmp_path, api, wallet, *args, env=env)
+        assert r.code == code and message in r.error()
+        assert api.calls == []
+
+
+def test_one_daemon_per_wallet(tmp_path):
+    wallet, txs = wallet_for(tmp_path, BTC_1)
+    with FakeTatum() as api, Journal(journal_path(str(wallet))):
+        api.pending = txs
+        r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet")
+        assert r.code == 1 and "already running" in r.error()
+        assert api.calls == []
+
+
+# -- faults ----------------------------------------------------------------------------------------
+
+PENDING_FAULTS = {
+    "http-500": Reply(500, {"statusCode": 500, "message": "Internal error"}),
+    "timeout": Sleep(3),
+    "dropped": Drop(),
+    "malformed-json": Reply(200, "[{not json"),
+    "not-a-list": Reply(200, {"oops": 1}),
+    "slow-drip": Drip(interval=0.01),   # the real answer, one byte per 10 ms: ~15 s without a deadline
+}
+
+
+@pytest.mark.parametrize("fault", list(PENDING_FAULTS))
+def test_unusable_pending_answer_exits_3(tmp_path, fault):
+    wallet, txs = wallet_for(tmp_path, BTC_1)
+    with FakeTatum() as api:
+        api.pending = txs
+        api.script("POST", "/v3/kms/pending/BTC", PENDING_FAULTS[fault])
+        r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", "--chain", "BTC", timeout=FAST)
+        assert r.code == 3, r.err
+        assert "gave no usable answer" in r.err
+        assert api.broadcasts() == []
+
+
+def test_no_server_exits_3(tmp_path):
+    wallet, _ = wallet_for(tmp_path, BTC_1)
+    with FakeTatum() as api:
+        pass   # closed: its port now refuses connections
+    r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", timeout=FAST)
+    assert r.code == 3 and "request not sent (" in r.err
+
+
+def test_one_chain_down_the_others_go_on(tmp_path):
+    wallet, txs = wallet_for(tmp_path, BTC_1, LTC_1)
+    with FakeTatum() as api:
+        api.pending = txs
+        api.script("POST", "/v3/kms/pending/BTC", Reply(500, {"statusCode": 500, "message": "Internal error"}))
+        api.script("POST", "/v3/tatum/kms/batch", Reply(500))   # a failed report is not fatal either
+        r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", timeout=FAST)
+        assert r.code == 0, r.err
+        assert "Error received from API /v3/kms/pending/BTC - HTTP 500: Internal error" in r.err
+        assert sent_ids(api) == [LTC_1["pending"]["id"]]
+        assert [c.path for c in api.calls_to("/v3/kms/pending/")] == \
+            ["/v3/kms/pending/BTC", "/v3/kms/pending/LTC"]   # tatum-kms's order: BCH, BTC, LTC, DOGE
+
+
+def test_malformed_entries_are_skipped(tmp_path):
+    wallet, txs = wallet_for(tmp_path, BTC_1)
+    with FakeTatum() as api:
+        api.script("POST", "/v3/kms/pending/BTC", Reply(200, [17, {"chain": "BTC"}, {"id": "../x"}] + txs))
+        r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", "--chain", "BTC")
+        assert r.code == 0 and r.err.count("Skipping a malformed pending transaction") == 3
+        assert sent_ids(api) == [BTC_1["pending"]["id"]]
+
+
+BROADCAST_FAULTS = {
+    "http-500": (Reply(500, {"statusCode": 500, "message": "node unavailable"}), "in-doubt"),
+    "timeout": (Sleep(3), "in-doubt"),
+    "dropped": (Drop(), "in-doubt"),
+    "http-400": (Reply(400, {"statusCode": 400, "errorCode": "tx.invalid", "message": "bad-txns"}), "failed"),
+    "http-429": (Reply(429, {"statusCode": 429, "message": "slow down"}), "not-sent"),
+    "malformed-2xx": (Reply(200, "<html>ok</html>"), "broadcast"),
+}
+
+
+@pytest.mark.parametrize("fault", list(BROADCAST_FAULTS))
+def test_broadcast_faults_never_broadcast_twice(tmp_path, fault):
+    action, outcome = BROADCAST_FAULTS[fault]
+    wallet, txs = wallet_for(tmp_path, BTC_1)
+    tx_id = BTC_1["pending"]["id"]
+    with FakeTatum() as api:
+        api.pending = txs
+        api.keep_listed = True   # Tatum keeps listing it: only the journal stops a second broadcast
+        api.script("POST", "/v3/bitcoin/broadcast", action)
+        first = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", timeout=FAST)
+        second = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet")
+        assert first.code == 0 and second.code == 0, first.err + second.err
+        events = [e["event"] for e in journal_events(wallet, tx_id)]
+        if outcome == "in-doubt":
+            assert sent_ids(api) == [tx_id]
+            [report] = api.batch_errors()
+            assert report["signatureId"] == tx_id
+            assert report["error"].startswith("interrupted during broadcast (")
+            assert report["error"].endswith("transaction %s may be on the network — check before retrying"
+                                            % BTC_1["txid"])
+            assert events == ["signing", "reported"]
+        elif outcome == "failed":
+            assert sent_ids(api) == [tx_id]
+            assert api.batch_errors() == [{"signatureId": tx_id, "error": "HTTP 400: bad-txns (tx.invalid)"}]
+            assert events == ["signing", "failed"]
+        elif outcome == "not-sent":   # 429: surely not processed, so the next run sends it again
+            assert sent_ids(api) == [tx_id, tx_id] and api.batch_errors() == []
+            assert events == ["signing", "not-sent", "signing", "broadcast"]
+            assert "will retry" in first.err
+        else:
+            assert sent_ids(api) == [tx_id] and api.batch_errors() == []
+            assert events == ["signing", "broadcast"]
+
+
+def test_broadcast_answered_failed_is_completed(tmp_path):
+    wallet, txs = wallet_for(tmp_path, BTC_1)
+    tx_id = BTC_1["pending"]["id"]
+    with FakeTatum() as api:
+        api.pending = txs
+        api.broadcast_answer = {"failed": True}   # on the network, but Tatum did not mark it
+        r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet")
+        assert r.code == 0
+        assert [c.path for c in api.calls_to("/v3/kms/", "PUT")] == ["/v3/kms/%s/%s" % (tx_id, BTC_1["txid"])]
+
+
+def test_sigkill_mid_broadcast_is_in_doubt_after_restart(tmp_path):
+    wallet, txs = wallet_for(tmp_path, BTC_1)
+    tx_id = BTC_1["pending"]["id"]
+    release = threading.Event()
+    with FakeTatum() as api:
+        api.pending = txs
+        api.script("POST", "/v3/bitcoin/broadcast", Block(release))
+        proc = start_daemon(tmp_path, api, wallet, "--runOnce", "--testnet")
+        try:
+            assert api.wait_for(lambda: api.broadcasts()), "the daemon never broadcast"
+            proc.kill()
+            proc.communicate(timeout=10)
+        finally:
+            release.set()
+        assert [e["event"] for e in journal_events(wallet, tx_id)] == ["signing"]
+        again = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet")
+        assert again.code == 0, again.err
+        message = ("interrupted during broadcast; transaction %s may be on the network — check before "
+                   "retrying" % BTC_1["txid"])
+        assert message in again.err
+        once_more = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet")
+        assert once_more.code == 0
+        assert sent_ids(api) == [tx_id]                                    # never a second broadcast
+        assert api.batch_errors() == [{"signatureId": tx_id, "error": message}]   # reported once
+
+
+# -- the four-eye principle ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status", [404, 500, None], ids=["404", "500", "unreachable"])
+def test_four_eye_refusal(tmp_path, status):
+    wallet, txs = wallet_for(tmp_path, BTC_1)
+    tx_id = BTC_1["pending"]["id"]
+    with FakeTatum() as closed:
+        pass   # its port now refuses connections
+    with FakeTatum() as api:
+        api.pending = txs
+        api.external_status[tx_id] = status
+        external = (api.url if status else closed.url) + "/external"
+        r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", "--externalUrl", external, timeout=FAST)
+        assert r.code == 0
+        assert "Transaction not found on external system. ID: %s" % tx_id in r.err
+        assert api.broadcasts() == [] and api.batch_errors() == []
+        assert journal_events(wallet, tx_id) == []
+
+
+@pytest.mark.parametrize("method", ["GET", "post"])
+def test_four_eye_approval(tmp_path, method):
+    wallet, txs = wallet_for(tmp_path, BTC_1)
+    with FakeTatum() as api:
+        api.pending = txs
+        r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", "--externalUrl", api.url + "/external/",
+                       "--externalUrlMethod", method)
+        assert r.code == 0 and "External url '%s/external' is present" % api.url in r.out
+        [check] = api.calls_to("/external/")
+        assert check.path == "/external/" + txs[0]["id"] and check.method == method.upper()
+        assert check.json() == (txs[0] if method == "post" else None)   # POST: the pending tx as body
+        assert sent_ids(api) == [txs[0]["id"]]
+
+
+# -- filters ---------------------------------------------------------------------------------------
+
+def test_transaction_ids_filter(tmp_path):
+    wallet, txs = wallet_for(tmp_path, BTC_1, LTC_1)
+    with FakeTatum() as api:
+        api.pending = txs
+        r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", "--transactionIds", " %s " % LTC_1["pending"]["id"])
+        assert r.code == 0
+        assert "Tx was not processed: %s , expected one of : %s" % (BTC_1["pending"]["id"], LTC_1["pending"]["id"]) in r.out
+        assert sent_ids(api) == [LTC_1["pending"]["id"]]
+
+
+def test_wallet_filter(tmp_path):
+    wallet, txs = wallet_for(tmp_path, BTC_1, LTC_1)
+    ltc_id = txs[1]["hashes"][0]
+    unknown = "00000000-0000-4000-8000-000000000000"
+    with FakeTatum() as api:
+        api.pending = txs
+        r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", "--wallets", "%s,%s" % (ltc_id, unknown))
+        assert r.code == 0
+        assert "--wallet %s is not in" % unknown in r.err
+        assert [(c.path, c.json()) for c in api.calls_to("/v3/kms/pending/")] == \
+            [("/v3/kms/pending/LTC", {"signatureIds": [ltc_id]})]
+        assert sent_ids(api) == [LTC_1["pending"]["id"]]
+
+
+# -- the loop --------------------------------------------------------------------------------------
+
+def test_loop_across_cycles_and_sigterm(tmp_path):
+    wallet, [btc_tx] = wallet_for(tmp_path, BTC_1)
+    with FakeTatum() as api:
+        api.pending = [btc_tx]
+        api.keep_listed = True
+        proc = start_daemon(tmp_path, api, wallet, "--testnet", "--period", "0.2", "--chain", " btc, LTC")
+        try:
+            assert api.wait_for(lambda: sent_ids(api) == [btc_tx["id"]])
+            ltc_ids = make_wallet(wallet, key_entries(LTC_1))     # a new key while it runs
+            api.pending.append(dict(LTC_1["pending"], hashes=ltc_ids))
+            assert api.wait_for(lambda: len(sent_ids(api)) == 2)
+            cycles = len(api.calls_to("/v3/kms/pending/BTC"))
+            assert api.wait_for(lambda: len(api.calls_to("/v3/kms/pending/BTC")) >= cycles + 3)
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 0, err
+        assert_log_lines(out + err)
+        assert sent_ids(api) == [btc_tx["id"], LTC_1["pending"]["id"]]   # each once, though still listed
+        assert "changed; reloaded it" in out and "Received SIGTERM" in out
+
+
+def test_sigterm_mid_broadcast_finishes_the_step(tmp_path):
+    wallet, [tx] = wallet_for(tmp_path, BTC_1)
+    with FakeTatum() as api:
+        api.pending = [tx]
+        api.script("POST", "/v3/bitcoin/broadcast", Sleep(1.0))
+        proc = start_daemon(tmp_path, api, wallet, "--testnet", "--period", "0.2")
+        try:
+            assert api.wait_for(lambda: api.broadcasts())
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 0, err
+        assert "Tx was processed: %s" % tx["id"] in out
+        assert [e["event"] for e in journal_events(wallet, tx["id"])] == ["signing", "broadcast"]
+
+
+def test_api_down_backs_off_and_logs_once(tmp_path):
+    wallet, [tx] = wallet_for(tmp_path, BTC_1)
+    with FakeTatum() as api:
+        api.pending = [tx]
+        api.script("POST", "/v3/kms/pending/BTC", *[Reply(503, {"message": "maintenance"})] * 3)
+        proc = start_daemon(tmp_path, api, wallet, "--testnet", "--period", "0.1", "--chain", "BTC")
+        try:
+            assert api.wait_for(lambda: sent_ids(api) == [tx["id"]])
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, err
+    assert err.count("Error received from API /v3/kms/pending/BTC - HTTP 503: maintenance") == 1
+    assert err.count("gave no usable answer") == 1 and out.count("answers again") == 1
+
+
+# -- the client and the journal, in-process --------------------------------------------------------
+
+def test_client_calls():
+    with FakeTatum(api_key="k3y") as api:
+        client = TatumClient(api.url + "/", "k3y", timeout=5)
+        api.pending = [{"id": "id/1", "chain": "BTC"}]
+        api.script("POST", "/v3/litecoin/transaction", Reply(200, {"signatureId": "p2"}))
+        api.script("POST", "/v3/sandbox/faucet", Reply(200, {"txId": "f" * 64}))
+        api.script("GET", "/v3/dogecoin/address/balance/", Reply(200, {"incoming": "1", "outgoing": "0"}))
+        assert client.pending("BTC", ["a", "b"]) == []
+        assert client.get_pending("id/1") == {"id": "id/1", "chain": "BTC"}
+        assert client.complete("p1", "t1") is None
+        assert client.delete("p1") is None
+        assert client.broadcast("bitcoin", "00", "p1") == {"txId": "00" * 32, "failed": False}
+        client.offchain_broadcast("BTC", "p1", "w1", "00")
+        assert client.report_errors([{"signatureId": "p1", "error": "e"}]) is None
+        assert client.create_transaction("litecoin", {"to": []}) == {"signatureId": "p2"}
+        assert client.faucet("addr", "0.1", chain="BTC") == {"txId": "f" * 64}
+        assert client.balance("dogecoin", "addr") == {"incoming": "1", "outgoing": "0"}
+        calls = [(c.method, c.path, c.json()) for c in api.calls]
+        assert calls == [
+            ("POST", "/v3/kms/pending/BTC", {"signatureIds": ["a", "b"]}),
+            ("GET", "/v3/kms/id%2F1", None),
+            ("PUT", "/v3/kms/p1/t1", None),
+            ("DELETE", "/v3/kms/p1?revert=true", None),
+            ("POST", "/v3/bitcoin/broadcast", {"txData": "00", "signatureId": "p1"}),
+            ("POST", "/v3/offchain/withdrawal/broadcast",
+             {"currency": "BTC", "signatureId": "p1", "withdrawalId": "w1", "txData": "00"}),
+            ("POST", "/v3/tatum/kms/batch", {"errors": [{"signatureId": "p1", "error": "e"}]}),
+            ("POST", "/v3/litecoin/transaction", {"to": []}),
+            ("POST", "/v3/sandbox/faucet", {"address": "addr", "amount": "0.1", "chain": "BTC"}),
+            ("GET", "/v3/dogecoin/address/balance/addr", None),
+        ]
+        for call in api.calls:
+            assert call.headers["x-api-key"] == "k3y"
+            assert call.headers["content-type"] == "application/json"
+            assert call.headers["user-agent"] == "kms_ref/" + __version__
+            assert call.headers["x-ttm-kms-client-version"] == __version__
+        assert "k3y" not in repr(client)
+
+
+@pytest.mark.parametrize("action,status,sent,text", [
+    (Reply(401, {"statusCode": 401, "message": "key k3y is not valid"}), 401, True, "key *** is not valid"),
+    (Reply(200, "{not json"), 200, True, "malformed JSON"),
+    (Sleep(2), None, True, "timed out after 0.3 s"),
+    (Drop(), None, True, "no complete answer"),
+    (Drip(body=[0] * 200, interval=0.01), None, True, "timed out after 0.3 s"),
+], ids=["http-401", "malformed", "timeout", "dropped", "slow-drip"])
+def test_client_errors(action, status, sent, text):
+    with FakeTatum(api_key="k3y") as api:
+        api.script("POST", "/v3/kms/pending/BTC", action)
+        with pytest.raises(ApiError) as failure:
+            TatumClient(api.url, "k3y", timeout=0.3).pending("BTC", ["a"])
+    assert (failure.value.status, failure.value.sent) == (status, sent)
+    assert text in str(failure.value) and "k3y" not in str(failure.value)
+
+
+def test_client_no_connection_was_not_sent():
+    with FakeTatum() as api:
+        pass
+    with pytest.raises(ApiError) as failure:
+        TatumClient(api.url, "k", timeout=1).broadcast("bitcoin", "00", "p1")
+    assert failure.value.status is None and failure.value.sent is False
+
+
+def test_journal_states_torn_line_and_lock(tmp_path):
+    path = str(tmp_path / "w" / "wallet.dat.journal")
+    with Journal(path) as journal:
+        journal.record("a", "signing", txid="t1", chain="BTC")
+        journal.record("a", "broadcast", txId="t1")
+        journal.record("b", "signing", txid="t2", chain="BTC")
+        journal.record("c", "signing", txid="t3", chain="BTC")
+        journal.record("c", "not-sent", error="HTTP 429")
+        journal.record("d", "signing", txid="t4", chain="BTC")
+        with pytest.raises(JournalLocked):
+            Journal(path).open()
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+    assert oct(os.stat(os.path.dirname(path)).st_mode & 0o777) == "0o700"
+    with open(path, "ab") as f:
+        f.write(b'{"t":"x","id":"d","event":"broa')      # a crash while writing d's result
+    with Journal(path) as journal:
+        assert journal.torn_lines == 1
+        assert [journal.state(i) for i in "abcde"] == ["broadcast", IN_DOUBT, None, IN_DOUBT, None]
+        assert journal.txid("d") == "t4" and sorted(journal.in_doubt()) == ["b", "d"]
+        journal.record("b", "reported")
+    with Journal(path) as journal:
+        assert journal.reported("b") and not journal.reported("d") and journal.state("b") == IN_DOUBT
+    with open(path) as f:
+        lines = f.read().splitlines()
+    assert lines[-2] == '{"t":"x","id":"d","event":"broa' and json.loads(lines[-1])["event"] == "reported"
+
