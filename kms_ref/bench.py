@@ -222,9 +222,17 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kms_ref.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
     parser.add_argument("--json", action="store_true", help="print the raw seconds as JSON")
+    parser.add_argument("--flows", action="store_true",
+                        help="also time whole commands: getaddress on small and 25,000-key wallets, "
+                             "daemon cycles against a sandbox (a few minutes)")
     args = parser.parse_args(argv)
     results = run(args.quick)
     print(json.dumps(results, indent=2) if args.json else report(results))
+    if args.flows:
+        from kms_ref.bench_flows import report as flows_report
+
+        print()
+        print(flows_report())
     return 0
 
 

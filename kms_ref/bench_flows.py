@@ -1,0 +1,144 @@
+"""Whole-command benchmarks, run by `python -m kms_ref.bench --flows`.
+
+Each case runs kms_ref's command line as its own process, as a user would, and reads that
+process's wall time and peak resident memory (VmHWM, Linux):
+
+- `getaddress` on a small wallet and on a 25,000-key wallet (kms_ref's format; and the same
+  25,000 keys in Tatum's format, which has to be decrypted whole);
+- one daemon cycle (`--runOnce`) against an in-process sandbox: 1,000 wallets with 100 pending
+  single-input transactions, and one pending transaction with 100 P2WPKH inputs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+PASSWORD = "bench password"
+API_KEY = "bench-api-key"
+MNEMONIC = " ".join(["abandon"] * 23 + ["art"])  # a valid 24-word mnemonic
+
+
+# Runs kms_ref's CLI and, at exit, writes the process's VmHWM (peak RSS of *its own* address
+# space since exec) to a file. ru_maxrss from wait4 would not do: Linux carries the parent's
+# peak across fork and exec, and this benchmark's parent holds 25,000-entry wallets.
+_WRAPPER = """import atexit, os, runpy, sys
+def _hwm():
+    with open("/proc/self/status") as f, open(os.environ["KMS_REF_BENCH_HWM"], "w") as out:
+        out.write(next(line for line in f if line.startswith("VmHWM")).split()[1])
+atexit.register(_hwm)
+sys.argv = ["kms-ref"] + sys.argv[1:]
+runpy.run_module("kms_ref", run_name="__main__")
+"""
+
+
+def run_command(args, home, env_extra=None):
+    """(seconds, peak RSS in MiB, stdout) of `kms-ref args` in a fresh process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TATUM_")}
+    env.update({"HOME": home, "TATUM_KMS_PASSWORD": PASSWORD, "KMS_REF_BENCH_HWM": os.path.join(home, "hwm"),
+                "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))})
+    env.update(env_extra or {})
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", _WRAPPER, *args], cwd=home, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode:
+        raise RuntimeError("kms-ref %s failed: %s" % (args[0], proc.stderr.decode(errors="replace")[-300:]))
+    try:
+        with open(env["KMS_REF_BENCH_HWM"]) as f:
+            rss = int(f.read()) / 1024
+    except (OSError, ValueError):  # not Linux
+        rss = float("nan")
+    return seconds, rss, proc.stdout.decode()
+
+
+def _wallet(path, entries, fmt="native"):
+    from kms_ref.store import WalletStore
+
+    with WalletStore(path).transaction(PASSWORD, create_format=fmt) as wallet:
+        return [wallet.add(entry) for entry in entries]
+
+
+def _keys(n, chain):
+    """n private keys (index i of one mnemonic) with their addresses."""
+    from kms_ref.encoding.wif import wif_encode
+    from kms_ref.hd import tatum
+    from kms_ref.hd.addresses import address_from_pubkey
+
+    node = tatum.wallet_node(chain, MNEMONIC)
+    out = []
+    for i in range(n):
+        child = node.ckd_priv(i)
+        out.append((wif_encode(child.seckey, chain.wif_prefix), address_from_pubkey(chain, child.pubkey)))
+    return out
+
+
+def getaddress_cases(home):
+    from kms_ref.hd.chains import get_chain
+
+    chain = get_chain("BTC", True)
+    rows = []
+    small = os.path.join(home, "small.dat")
+    [wallet_id] = _wallet(small, [{"mnemonic": MNEMONIC, "xpub": _xpub(chain), "chain": "BTC", "testnet": True}])
+    rows.append(("getaddress, small wallet", run_command(["--path", small, "getaddress", wallet_id, "5"], home)))
+    entries = [{"privateKey": wif, "chain": "BTC", "testnet": True} for wif, _ in _keys(25000, chain)]
+    for fmt in ("native", "tatum"):
+        big = os.path.join(home, "big-%s.dat" % fmt)
+        ids = _wallet(big, entries, fmt)
+        rows.append(("getaddress, 25,000 keys (%s)" % fmt,
+                     run_command(["--path", big, "getaddress", ids[len(ids) // 2], "0"], home)))
+    return rows
+
+
+def _xpub(chain):
+    from kms_ref.hd import tatum
+
+    return tatum.xpub_from_mnemonic(chain, MNEMONIC)
+
+
+def daemon_cases(home):
+    from kms_ref.api import TatumClient
+    from kms_ref.hd.chains import get_chain
+    from kms_ref.sandbox.server import start_sandbox
+
+    chain = get_chain("BTC", True)
+    rows = []
+    keys = _keys(1000, chain)
+    with start_sandbox(api_key=API_KEY) as sandbox:
+        client = TatumClient(sandbox.url, API_KEY)
+        path = os.path.join(home, "daemon.dat")
+        ids = _wallet(path, [{"privateKey": wif, "chain": "BTC", "testnet": True} for wif, _ in keys])
+        for (wif, address), sig_id in list(zip(keys, ids))[:100]:
+            client.faucet(address, "0.001", "BTC")
+            client.create_transaction("bitcoin", {"fromAddress": [{"address": address, "signatureId": sig_id}],
+                                                  "to": [{"address": keys[-1][1], "value": 0.0009}]})
+        env = {"TATUM_API_URL": sandbox.url, "TATUM_API_KEY": API_KEY}
+        args = ["daemon", "--path", path, "--testnet", "--chain=BTC", "--runOnce"]
+        rows.append(("daemon cycle: 1,000 wallets, 100 pending txs", run_command(args, home, env)))
+        accepted = sum(len(v) for v in sandbox.ledger.broadcasts.values())
+        (_, address), sig_id = keys[1], ids[1]
+        for _ in range(100):
+            client.faucet(address, "0.001", "BTC")
+        client.create_transaction("bitcoin", {"fromAddress": [{"address": address, "signatureId": sig_id}],
+                                              "to": [{"address": keys[-1][1], "value": 0.0999}]})
+        rows.append(("daemon cycle: one tx with 100 P2WPKH inputs", run_command(args, home, env)))
+        accepted_after = sum(len(v) for v in sandbox.ledger.broadcasts.values())
+    if accepted != 100 or accepted_after != 101:
+        raise RuntimeError("the daemon broadcast %d and %d transactions, expected 100 and 1"
+                           % (accepted, accepted_after - accepted))
+    return rows
+
+
+def report() -> str:
+    lines = ["whole commands (fresh processes; wall time and peak RSS):", ""]
+    with tempfile.TemporaryDirectory() as home:
+        for name, (seconds, rss, _) in getaddress_cases(home) + daemon_cases(home):
+            lines.append("  %-48s %7.2f s %7.1f MiB" % (name, seconds, rss))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(report())
