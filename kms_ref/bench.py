@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import os
 import statistics
@@ -133,17 +134,26 @@ def _without_key_tables(verify, *args):
         ecmult.KEY_TABLE_AFTER = saved
 
 
+def _optional(name: str):
+    """The module `name` if this Python happens to have it, else None. Loaded by name, at run
+    time, only here: the comparison libraries are never a dependency of kms_ref."""
+    try:
+        module = importlib.import_module(name)
+        if name == "ecdsa":
+            importlib.import_module("ecdsa.util")
+        return module
+    except ImportError:
+        return None
+
+
 def comparison_cases():
     """{library: {name: function}} for whichever comparison libraries are importable."""
     seckey = hashlib.sha256(b"kms_ref bench key").digest()
     digest = hashlib.sha256(b"kms_ref bench message").digest()
     out = {}
-    try:
-        import ecdsa
-        from ecdsa.util import sigdecode_der, sigencode_der
-    except ImportError:
-        pass
-    else:
+    ecdsa, coincurve = _optional("ecdsa"), _optional("coincurve")
+    if ecdsa is not None:
+        sigencode_der, sigdecode_der = ecdsa.util.sigencode_der, ecdsa.util.sigdecode_der
         curve = ecdsa.SECP256k1
         sk = ecdsa.SigningKey.from_string(seckey, curve=curve)
         pub = sk.get_verifying_key().to_string("compressed")
@@ -155,11 +165,7 @@ def comparison_cases():
             "ecdsa_verify": lambda: ecdsa.VerifyingKey.from_string(pub, curve=curve)
             .verify_digest(sig, digest, sigdecode=sigdecode_der),
         }
-    try:
-        import coincurve
-    except ImportError:
-        pass
-    else:
+    if coincurve is not None:
         key = coincurve.PrivateKey(seckey)
         pub = key.public_key.format()
         sig = key.sign(digest, hasher=None)
@@ -172,13 +178,29 @@ def comparison_cases():
 
 
 def run(quick: bool = False):
-    """{"kms_ref": {name: seconds}, "<library>": {name: seconds}, ...}"""
+    """{"kms_ref": {name: seconds}, "<library>": {name: seconds}, ...}
+
+    An operation with comparisons is timed in alternating rounds — kms_ref, then each library,
+    again and again — and each side's median kept, so that a slow spell of the machine (common
+    on shared VMs) falls on both sides of a ratio instead of on one."""
     results = {"kms_ref": {}}
+    others = comparison_cases()
+    for library in others:
+        results[library] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, fn in kms_ref_cases(tmp):
-            results["kms_ref"][name] = measure(fn, quick)
-    for library, cases in comparison_cases().items():
-        results[library] = {name: measure(fn, quick) for name, fn in cases.items()}
+            rivals = [(lib, cases[name]) for lib, cases in others.items() if name in cases]
+            if not rivals:
+                results["kms_ref"][name] = measure(fn, quick)
+                continue
+            samples = {"kms_ref": []}
+            samples.update({lib: [] for lib, _ in rivals})
+            for _ in range(3 if quick else 7):
+                samples["kms_ref"].append(measure(fn, True))
+                for lib, rival in rivals:
+                    samples[lib].append(measure(rival, True))
+            for lib, values in samples.items():
+                results[lib][name] = statistics.median(values)
     return results
 
 

@@ -123,12 +123,17 @@ def getmanagedwallet(ctx, args):
         return wallet.get(sig_id)
 
 
-def getprivatekey(ctx, args):
+def _entry_at(ctx, args):
+    """(signature ID, entry, its chain row, index) for `getprivatekey`/`getaddress ID I`."""
     sig_id = _arg(args, 0, "the signature ID")
     index = tatum.check_index(_arg(args, 1, "the index"))
     with _open(ctx) as wallet:
         entry = wallet.get(sig_id)
-    chain = _entry_chain(entry)
+    return sig_id, entry, _entry_chain(entry), index
+
+
+def getprivatekey(ctx, args):
+    sig_id, entry, chain, index = _entry_at(ctx, args)
     if "privateKey" in entry:
         return {"privateKey": entry["privateKey"]}
     if "mnemonic" not in entry:
@@ -137,11 +142,7 @@ def getprivatekey(ctx, args):
 
 
 def getaddress(ctx, args):
-    sig_id = _arg(args, 0, "the signature ID")
-    index = tatum.check_index(_arg(args, 1, "the index"))
-    with _open(ctx) as wallet:
-        entry = wallet.get(sig_id)
-    chain = _entry_chain(entry)
+    sig_id, entry, chain, index = _entry_at(ctx, args)
     if "privateKey" in entry:
         return {"address": tatum.address_from_wif(chain, entry["privateKey"])}
     if "xpub" in entry:
