@@ -7,6 +7,8 @@ No message ever holds a password, mnemonic or private key: at most a path or a s
 
 from __future__ import annotations
 
+import re
+
 from typing import Optional
 
 WRONG_PASSWORD = "Wrong password"  # tatum-kms's own wording, kept for compatibility
@@ -35,8 +37,13 @@ class UnsupportedFormat(StoreError):
 
 
 class NoSuchWallet(StoreError):
-    """No entry with this signature ID."""
+    """No entry with this signature ID. The ID is repeated in the message only when it looks like
+    one — hex groups joined by hyphens, at most 48 characters, as UUIDs and Tatum's IDs are: a
+    mnemonic, WIF or hex key pasted in the wrong place must not be echoed to a terminal or log."""
 
     def __init__(self, sig_id: str) -> None:
         self.sig_id = sig_id
-        super().__init__(f"no wallet with signature ID {sig_id}")
+        shown = sig_id if isinstance(sig_id, str) and len(sig_id) <= 48 \
+            and re.fullmatch(r"[0-9a-fA-F]+(-[0-9a-fA-F]+)*", sig_id) \
+            else "<not shown: it does not look like a signature ID>"
+        super().__init__(f"no wallet with signature ID {shown}")

@@ -245,3 +245,17 @@ def test_concurrent_cli_writers_lose_nothing(tmp_path):
         ids.append(json.loads(out)["signatureId"])
     stored = kms(tmp_path, "--path", str(wallet), "export").json()
     assert set(ids) <= set(stored) and len(stored) == 51
+
+
+def test_a_secret_pasted_as_signature_id_is_not_echoed(tmp_path):
+    wallet = tmp_path / "w.dat"
+    cheap_wallet(wallet)
+    mnemonic = KEYS[0]["mnemonic"]
+    r = kms(tmp_path, "--path", str(wallet), "getaddress", mnemonic, "0")
+    assert "no wallet" in r.error() and mnemonic.split()[0] not in r.err
+    wif = KEYS[0]["privateKeys"]["1"]
+    r = kms(tmp_path, "--path", str(wallet), "getmanagedwallet", wif)
+    assert "no wallet" in r.error() and wif not in r.err
+    hex_key = "11" * 32
+    r = kms(tmp_path, "--path", str(wallet), "removewallet", hex_key)
+    assert "no wallet" in r.error() and hex_key not in r.err
