@@ -75,6 +75,7 @@ CHECK_LABEL = b"kms_ref-wallet password check"
 MAX_SCRYPT_MEMORY = 256 * 2**20  # refuse files that would need more (128·r·n bytes)
 BLOCK = 64 * 1024  # read size
 HEADER_MAX = BLOCK  # the header line must fit in the first block
+INDEX_AFTER = 2  # lookups by scanning before `find` builds an index
 TRAILER_LENGTH = len(b'{"mac":""}\n') + 64
 
 
@@ -165,6 +166,8 @@ class NativeFile:
         self._fd = fd
         self._start, self._end = records_start, records_end  # [0, 0) for a new file
         self._closed = False
+        self._scans = 0       # `find` calls answered by scanning
+        self._index = None    # sig_id -> record line, once scanning stops paying
 
     def __repr__(self) -> str:
         return "<NativeFile keys=<redacted>>"
@@ -232,11 +235,20 @@ class NativeFile:
             yield parse_record(line)
 
     def find(self, sig_id: str) -> Optional[Record]:
-        prefix = b'{"id":' + _dumps(sig_id) + b","
-        for line in self._lines():
-            if line.startswith(prefix):
-                return parse_record(line)
-        return None
+        """The record of `sig_id`, or None. A one-shot command looks up an ID or two, which a
+        scan for the line's prefix answers fastest (10 ms at 25,000 entries, nothing parsed);
+        the daemon looks up hundreds per cycle, so the third lookup indexes every line once."""
+        if self._index is None and self._scans < INDEX_AFTER:
+            self._scans += 1
+            prefix = b'{"id":' + _dumps(sig_id) + b","
+            for line in self._lines():
+                if line.startswith(prefix):
+                    return parse_record(line)
+            return None
+        if self._index is None:
+            self._index = {_loads(line, "a record")["id"]: line for line in self._lines()}
+        line = self._index.get(sig_id)
+        return None if line is None else parse_record(line)
 
     def decrypt(self, record: Record) -> dict:
         """The entry inside `record`: GCM-decrypted, tag and additional data checked."""

@@ -152,6 +152,20 @@ def test_unknown_id(tmp_path):
                 call(unknown)
 
 
+def test_many_lookups_use_the_index_and_agree_with_the_scan(tmp_path):
+    """The first INDEX_AFTER lookups scan, later ones use the index: both find every entry, in
+    any order, and neither finds an unknown ID."""
+    entries = [dict(KEY, privateKey=KEY["privateKey"]) for _ in range(12)] + [WALLET, LTC_KEY]
+    store, ids = native_store(tmp_path, entries)
+    with store.open(PASSWORD) as wallet:
+        order = ids[::-1] + ids
+        for sig_id in order:
+            assert sig_id in wallet and wallet.meta(sig_id)[0] in ("BTC", "LTC")
+            assert wallet.get(sig_id) in entries
+        assert wallet._backend._index is not None and len(wallet._backend._index) == len(ids)
+        assert str(uuid.uuid4()) not in wallet
+
+
 @pytest.mark.parametrize("entry", [["x"], {"chain": "BTC"}, {"chain": "BTC", "testnet": "yes"},
                                    {"chain": "BTC", "testnet": True, "index": 3}],
                          ids=["not-object", "no-testnet", "testnet-not-bool", "number-value"])
