@@ -59,3 +59,18 @@ def test_public_key_cannot_do_hardened_or_private_things():
     with pytest.raises(ValueError):
         node.seckey
     assert "redacted" in repr(ExtendedKey.from_seed(bytes(16)))
+
+
+def test_slip132_versions_round_trip():
+    """zpub/vprv and the other SLIP-0132 versions parse as the same key (0x01010101 of test
+    vector 5 stays unknown)."""
+    from kms_ref.hd.bip32 import SLIP132_PRIVATE, SLIP132_PUBLIC
+
+    node = ExtendedKey.from_seed(bytes(range(16))).derive("m/84'/0'/0'")
+    for version in SLIP132_PUBLIC:
+        text = node.public().serialize(version)
+        assert ExtendedKey.parse(text).pubkey == node.pubkey and not ExtendedKey.parse(text).is_private
+    for version in SLIP132_PRIVATE:
+        assert ExtendedKey.parse(node.serialize(version)).k == node.k
+    with pytest.raises(ValueError, match="unknown extended key version"):
+        ExtendedKey.parse(node.serialize(0x01010101))

@@ -22,6 +22,12 @@ HARDENED = 0x80000000  # BIP32 §Key derivation: indices >= 2^31 are hardened
 MASTER_HMAC_KEY = b"Bitcoin seed"  # BIP32 §Master key generation
 XPRV_MAINNET, XPUB_MAINNET = 0x0488ADE4, 0x0488B21E  # BIP32 §Serialization format
 XPRV_TESTNET, XPUB_TESTNET = 0x04358394, 0x043587CF
+# SLIP-0132: the versions other wallets write BIP49/BIP84 (and multisig) keys with —
+# yprv/ypub, Yprv/Ypub, zprv/zpub, Zprv/Zpub and the testnet u/U/v/V. `parse` reads them too.
+SLIP132_PRIVATE = {0x049D7878, 0x0295B005, 0x04B2430C, 0x02AA7A99,
+                   0x044A4E28, 0x024285B5, 0x045F18BC, 0x02575048}
+SLIP132_PUBLIC = {0x049D7CB2, 0x0295B43F, 0x04B24746, 0x02AA7ED3,
+                  0x044A5262, 0x024289EF, 0x045F1CF6, 0x02575483}
 
 
 def ser_32(i: int) -> bytes:
@@ -181,12 +187,14 @@ class ExtendedKey:
     @classmethod
     def parse(cls, text: str, private_versions=None, public_versions=None) -> "ExtendedKey":
         """Strict parse of an xprv/xpub-style string. By default every version of the chain
-        table (`kms_ref.hd.chains`) is accepted; pass sets to narrow it."""
+        table (`kms_ref.hd.chains`) and of SLIP-0132 is accepted; pass sets to narrow it."""
         if private_versions is None or public_versions is None:
             from kms_ref.hd.chains import xprv_versions, xpub_versions
 
-            private_versions = xprv_versions() if private_versions is None else private_versions
-            public_versions = xpub_versions() if public_versions is None else public_versions
+            if private_versions is None:
+                private_versions = xprv_versions() | SLIP132_PRIVATE
+            if public_versions is None:
+                public_versions = xpub_versions() | SLIP132_PUBLIC
         data = b58check_decode(text)
         if len(data) != 78:
             raise ValueError("extended key must be 78 bytes, not %d" % len(data))
