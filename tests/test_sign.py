@@ -301,3 +301,26 @@ def test_sign_bch_direct():
     tx_hex, amounts = BCH_CASE["pending"]["serializedTransaction"].split(":")
     keys = [PrivateKey(*wif_decode(w)) for w in BCH_CASE["privateKeys"]]
     assert sign_bch(parse_hex(tx_hex), json.loads(amounts), keys).serialize().hex() == BCH_CASE["signed"]
+
+
+def test_bch_signs_as_version_2_like_bitcoincashjs2_lib():
+    """An unsigned version-1 BCH transaction comes out version 2 (Tatum's library never copies the
+    version), signed over version 2, and verifies."""
+    from kms_ref.tx.verify import verify_transaction
+    from kms_ref.tx.bitcore_json import PrevOut
+
+    tx_hex, amounts = BCH_CASE["pending"]["serializedTransaction"].split(":")
+    assert tx_hex.startswith("02000000")
+    tx = parse_hex("01000000" + tx_hex[8:])
+    keys = [PrivateKey(*wif_decode(w)) for w in BCH_CASE["privateKeys"]]
+    signed = sign_bch(tx, json.loads(amounts), keys)
+    assert signed.version == 2 and signed.serialize().hex() == BCH_CASE["signed"]
+
+
+def test_bch_absurd_fee_is_refused():
+    """Above 2,500 sat/byte bitcoincashjs2-lib's build() refuses ("absurd fees"); so does kms_ref."""
+    tx_hex, amounts = BCH_CASE["pending"]["serializedTransaction"].split(":")
+    amounts = json.loads(amounts)
+    pending = dict(BCH_CASE["pending"], serializedTransaction=tx_hex + ":" + json.dumps([a + 10 ** 8 for a in amounts]))
+    with pytest.raises(ValueError, match="absurd fees"):
+        sign_pending(pending, BCH_CASE["privateKeys"], True)

@@ -163,9 +163,18 @@ def sign_bitcore(tx: Transaction, prevouts: Sequence[PrevOut], keys: Sequence[Pr
     return signed
 
 
+BCH_TX_VERSION = 2          # bitcoincashjs2-lib's TransactionBuilder always builds version 2
+BCH_MAX_FEE_RATE = 2500     # sat/byte above which its build() refuses: "absurd fees"
+
+
 def sign_bch(tx: Transaction, amounts: Sequence[int], keys: Sequence[PrivateKey],
              explain: Explain = None) -> Transaction:
-    """Sign BCH input i with keys[i] (Schnorr, ALL|FORKID); a signed copy is returned."""
+    """Sign BCH input i with keys[i] (Schnorr, ALL|FORKID); a signed copy is returned.
+
+    As Tatum's bitcoincashjs2-lib does: the signed transaction is version 2 whatever the
+    unsigned one says (`TransactionBuilder.fromTransaction` does not copy the version), and a
+    fee above 2,500 sat/byte is refused. (The library truncates input amounts to 32 bits in that
+    check, so it can miss an absurd fee; kms_ref adds them up exactly and refuses it.)"""
     if len(keys) != len(tx.inputs):
         raise ValueError("BCH signs input i with key i: %d inputs but %d keys" % (len(tx.inputs), len(keys)))
     if len(amounts) != len(tx.inputs):
@@ -173,6 +182,7 @@ def sign_bch(tx: Transaction, amounts: Sequence[int], keys: Sequence[PrivateKey]
     check_amounts(tx, amounts)
     hash_type = SIGHASH_ALL | SIGHASH_FORKID
     signed = tx.copy()
+    signed.version = BCH_TX_VERSION
     hashes = Bip143Hashes(signed)
     prevouts = []
     for i, key in enumerate(keys):
@@ -188,6 +198,10 @@ def sign_bch(tx: Transaction, amounts: Sequence[int], keys: Sequence[PrivateKey]
         txin = signed.inputs[i]
         txin.script_sig, txin.witness = push_data(sig) + push_data(signer.pubkey), []
         _explain_result(explain, i, txin)
+    fee = sum(amounts) - sum(txout.value for txout in signed.outputs)
+    if fee > BCH_MAX_FEE_RATE * len(signed.serialize()):
+        raise ValueError("Transaction has absurd fees: %d sat for %d bytes (more than %d sat/byte)"
+                         % (fee, len(signed.serialize()), BCH_MAX_FEE_RATE))
     verify_transaction(signed, prevouts, "BCH")
     return signed
 
