@@ -241,7 +241,8 @@ def _flip_signature_byte(signed_hex):
 def test_bad_signature_is_403_and_spends_nothing(api, symbol, testnet):
     chain = get_chain(symbol, testnet)
     sender, receiver = funded(api, chain, "10")
-    pending = queue_payment(api, chain, sender, receiver.address, "2", "1", sender.address)
+    fee = "1" if symbol == "DOGE" else "0.0001"   # DOGE's fee floor; BCH refuses > 2,500 sat/byte
+    pending = queue_payment(api, chain, sender, receiver.address, "2", fee, sender.address)
     signed = sign(pending, sender, testnet)
     status, answer = api.broadcast(chain, _flip_signature_byte(signed), pending["id"])
     assert status == 403 and answer["errorCode"] == "tx.signature.invalid", answer
