@@ -6,6 +6,7 @@ every Tatum signing fixture goes through the daemon and must be broadcast byte f
 nothing is ever broadcast twice, across cycles, restarts and a SIGKILL mid-broadcast.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -80,6 +81,18 @@ def start_daemon(tmp_path, api, wallet, *args, timeout="5"):
     return subprocess.Popen([sys.executable, "-m", "kms_ref", "daemon", "--path", str(wallet), *args],
                             cwd=str(tmp_path), env=environ, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@contextlib.contextmanager
+def daemon_running(tmp_path, api, wallet, *args):
+    """start_daemon, and a kill on the way out if the test left it running (a failed assert)."""
+    proc = start_daemon(tmp_path, api, wallet, *args)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 def assert_log_lines(text):
@@ -438,8 +451,7 @@ def test_loop_across_cycles_and_sigterm(tmp_path):
     with FakeTatum() as api:
         api.pending = [btc_tx]
         api.keep_listed = True
-        proc = start_daemon(tmp_path, api, wallet, "--testnet", "--period", "0.2", "--chain", " btc, LTC")
-        try:
+        with daemon_running(tmp_path, api, wallet, "--testnet", "--period", "0.2", "--chain", " btc, LTC") as proc:
             assert api.wait_for(lambda: sent_ids(api) == [btc_tx["id"]])
             ltc_ids = make_wallet(wallet, key_entries(LTC_1))     # a new key while it runs
             api.pending.append(dict(LTC_1["pending"], hashes=ltc_ids))
@@ -448,9 +460,6 @@ def test_loop_across_cycles_and_sigterm(tmp_path):
             assert api.wait_for(lambda: len(api.calls_to("/v3/kms/pending/BTC")) >= cycles + 3)
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=20)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
         assert proc.returncode == 0, err
         assert_log_lines(out + err)
         assert sent_ids(api) == [btc_tx["id"], LTC_1["pending"]["id"]]   # each once, though still listed
@@ -462,14 +471,10 @@ def test_sigterm_mid_broadcast_finishes_the_step(tmp_path):
     with FakeTatum() as api:
         api.pending = [tx]
         api.script("POST", "/v3/bitcoin/broadcast", Sleep(1.0))
-        proc = start_daemon(tmp_path, api, wallet, "--testnet", "--period", "0.2")
-        try:
+        with daemon_running(tmp_path, api, wallet, "--testnet", "--period", "0.2") as proc:
             assert api.wait_for(lambda: api.broadcasts())
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=20)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
         assert proc.returncode == 0, err
         assert "Tx was processed: %s" % tx["id"] in out
         assert [e["event"] for e in journal_events(wallet, tx["id"])] == ["signing", "broadcast"]
@@ -480,14 +485,10 @@ def test_api_down_backs_off_and_logs_once(tmp_path):
     with FakeTatum() as api:
         api.pending = [tx]
         api.script("POST", "/v3/kms/pending/BTC", *[Reply(503, {"message": "maintenance"})] * 3)
-        proc = start_daemon(tmp_path, api, wallet, "--testnet", "--period", "0.1", "--chain", "BTC")
-        try:
+        with daemon_running(tmp_path, api, wallet, "--testnet", "--period", "0.1", "--chain", "BTC") as proc:
             assert api.wait_for(lambda: sent_ids(api) == [tx["id"]])
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=20)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
     assert proc.returncode == 0, err
     assert err.count("Error received from API /v3/kms/pending/BTC - HTTP 503: maintenance") == 1
     assert err.count("gave no usable answer") == 1 and out.count("answers again") == 1
