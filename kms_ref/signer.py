@@ -65,11 +65,13 @@ def collect_keys(wallet, pending, chain):
     for sig_id, index in requests:
         if not isinstance(sig_id, str):
             raise SigningError("pending transaction %s: signature IDs must be strings" % pending.get("id"))
-        if sig_id not in wallet:
+        try:
+            entry = _wallet_entry(wallet, sig_id, chain)  # one lookup: no `in` before the `get`
+        except NoSuchWallet:
             if positional:
-                raise SigningError("no wallet with signature ID %s (BCH keys are positional)" % sig_id)
+                raise SigningError("no wallet with signature ID %s (BCH keys are positional)" % sig_id) from None
             continue
-        keys.append(_key(_wallet_entry(wallet, sig_id, chain), sig_id, chain, index, nodes))
+        keys.append(_key(entry, sig_id, chain, index, nodes))
     if not keys:
         raise SigningError("none of the signature IDs of pending transaction %s is in this wallet "
                            "file" % pending.get("id"))
