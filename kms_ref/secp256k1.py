@@ -6,7 +6,7 @@ ECDSA in `kms_ref.crypto.ecdsa` and Bitcoin Cash Schnorr in `kms_ref.crypto.schn
 """
 
 from kms_ref.crypto.ecdsa import der_decode_sig, der_encode_sig, ecdsa_sign, ecdsa_verify
-from kms_ref.crypto.secp256k1 import pubkey_from_seckey
+from kms_ref.crypto.keys import pubkey_from_seckey
 
 __all__ = [
     "pubkey_from_seckey", "ecdsa_sign", "ecdsa_verify", "der_encode_sig", "der_decode_sig",

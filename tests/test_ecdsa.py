@@ -14,7 +14,8 @@ from kms_ref.crypto.ecdsa import (
     HALF_N, der_decode_sig, der_encode_sig, ecdsa_sign, ecdsa_verify, ecdsa_verify_rs,
 )
 from kms_ref.crypto.rfc6979 import rfc6979_nonces
-from kms_ref.crypto.secp256k1 import N, P, parse_pubkey, pubkey_from_seckey
+from kms_ref.crypto.keys import pubkey_from_seckey
+from kms_ref.crypto.secp256k1 import N, P, parse_pubkey
 
 VECTORS = pathlib.Path(__file__).resolve().parent.parent / "vectors"
 WYCHEPROOF = json.loads((VECTORS / "wycheproof_ecdsa_secp256k1_bitcoin.json").read_text())

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import pytest
 
-from kms_ref.crypto.secp256k1 import pubkey_from_seckey
+from kms_ref.crypto.keys import pubkey_from_seckey
 from kms_ref.encoding.wif import wif_encode
 from kms_ref.hd.addresses import address_from_pubkey
 from kms_ref.hd.chains import P2PKH, SYMBOLS, get_chain

@@ -13,7 +13,8 @@ from kms_ref.crypto.ecdsa import der_decode_sig, ecdsa_sign
 from kms_ref.crypto.ecmult import double_mul, point_mul_g
 from kms_ref.crypto.rfc6979 import ALGO16_SCHNORR_BCH, rfc6979_nonces
 from kms_ref.crypto.schnorr_bch import schnorr_challenge, schnorr_sign, schnorr_verify
-from kms_ref.crypto.secp256k1 import N, P, jacobi, parse_pubkey, pubkey_from_seckey
+from kms_ref.crypto.keys import pubkey_from_seckey
+from kms_ref.crypto.secp256k1 import N, P, jacobi, parse_pubkey
 
 VECTORS = json.loads(
     (pathlib.Path(__file__).resolve().parent.parent / "vectors" / "bch_schnorr.json").read_text())

@@ -9,9 +9,10 @@ import sys
 import pytest
 
 from kms_ref.crypto import ecmult
+from kms_ref.crypto.keys import pubkey_from_seckey
 from kms_ref.crypto.secp256k1 import (
     G, INFINITY_J, N, P, field_inv, field_sqrt, is_on_curve, jacobi, jacobian_add,
-    jacobian_double, lift_x, parse_pubkey, point_add, point_mul, point_neg, pubkey_from_seckey,
+    jacobian_double, lift_x, parse_pubkey, point_add, point_mul, point_neg,
     scalar_from_bytes, ser_p, to_affine, to_jacobian,
 )
 

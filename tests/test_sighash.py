@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kms_ref.crypto.ecdsa import ecdsa_sign, ecdsa_verify
-from kms_ref.crypto.secp256k1 import pubkey_from_seckey
+from kms_ref.crypto.keys import pubkey_from_seckey
 from kms_ref.tx.sighash import (SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_FORKID, SIGHASH_NONE,
                                 SIGHASH_ONE, SIGHASH_SINGLE, Bip143Hashes, bip143_preimage,
                                 forkid_preimage, legacy_preimage, sighash_bip143, sighash_forkid,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kms_ref.crypto.hashes import hash160
-from kms_ref.crypto.secp256k1 import pubkey_from_seckey
+from kms_ref.crypto.keys import pubkey_from_seckey
 from kms_ref.encoding.wif import wif_decode, wif_encode
 from kms_ref.hd.chains import get_chain
 from kms_ref.hd.tatum import wallet_node

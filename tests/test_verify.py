@@ -7,7 +7,7 @@ import pytest
 
 from kms_ref.crypto.ecdsa import ecdsa_sign
 from kms_ref.crypto.hashes import hash160, hash256
-from kms_ref.crypto.secp256k1 import pubkey_from_seckey
+from kms_ref.crypto.keys import pubkey_from_seckey
 from kms_ref.encoding.cashaddr import cashaddr_decode
 from kms_ref.encoding.wif import wif_decode
 from kms_ref.tx.bitcore_json import PrevOut, parse_bch_pending, parse_bitcore_json

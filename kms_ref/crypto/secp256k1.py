@@ -2,9 +2,10 @@
 
 The curve is y² = x³ + 7 over the prime field F_p. This module is the definition: constants,
 field helpers, the group law in Jacobian coordinates, the textbook double-and-add `point_mul`,
-SEC 1 §2.3.3/§2.3.4 point encoding (`ser_p`) and strict parsing (`parse_pubkey`), and the key
-helpers the rest of kms_ref uses. The fast multiplications (precomputed table for G, GLV, wNAF)
-live beside it in `kms_ref.crypto.ecmult`; tests check them against `point_mul` here.
+SEC 1 §2.3.3/§2.3.4 point encoding (`ser_p`) and strict parsing (`parse_pubkey`), and the
+private-key check `scalar_from_bytes`. It imports nothing of kms_ref: the fast multiplications
+(precomputed table for G, GLV, wNAF) build on it in `kms_ref.crypto.ecmult`, and the key
+helper `pubkey_from_seckey` in `kms_ref.crypto.keys`; tests check them against `point_mul` here.
 
 Points are affine tuples (x, y) of ints; the point at infinity is None. A Jacobian point
 (X, Y, Z) stands for (X/Z², Y/Z³), which lets additions skip the field inversion; Z = 0 is
@@ -253,10 +254,3 @@ def scalar_from_bytes(seckey: bytes) -> int:
     if not 1 <= d < N:
         raise ValueError("private key is out of range (must be 1 <= key < n)")
     return d
-
-
-def pubkey_from_seckey(seckey: bytes, compressed: bool = True) -> bytes:
-    """ser_p(d·G) for the 32-byte private key d, by the fast fixed-base multiplication."""
-    from kms_ref.crypto.ecmult import point_mul_g  # imported here: ecmult builds on this module
-
-    return ser_p(point_mul_g(scalar_from_bytes(seckey)), compressed)

@@ -62,7 +62,7 @@ def wif_from_mnemonic(chain: Chain, mnemonic: str, index) -> str:
 
 def address_from_wif(chain: Chain, wif: str, kind: str | None = None) -> str:
     """The address of a stored private key (tatum-kms crashes here; SPEC §3 wants the address)."""
-    from kms_ref.crypto.secp256k1 import pubkey_from_seckey
+    from kms_ref.crypto.keys import pubkey_from_seckey
 
     seckey, compressed = wif_decode(wif, chain.wif_prefix)
     return address_from_pubkey(chain, pubkey_from_seckey(seckey, compressed), kind)

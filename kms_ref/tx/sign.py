@@ -31,7 +31,7 @@ from typing import Callable, NamedTuple, Optional, Sequence
 from kms_ref.crypto.ecdsa import ecdsa_sign
 from kms_ref.crypto.hashes import hash160, hash256
 from kms_ref.crypto.schnorr_bch import schnorr_sign
-from kms_ref.crypto.secp256k1 import pubkey_from_seckey
+from kms_ref.crypto.keys import pubkey_from_seckey
 from kms_ref.tx import doge_checks
 from kms_ref.tx.bitcore_json import PrevOut
 from kms_ref.encoding.script import (P2PK, P2PKH, P2SH, P2WPKH, classify, p2pkh_script, p2sh_script,
