@@ -1,15 +1,23 @@
 """kms_ref — a pure-Python reference implementation of the Tatum Key Management System.
 
-Bitcoin family only (BTC, LTC, DOGE, BCH; mainnet and testnet), standard library only.
-Layers, each importing only from the ones above it in this list:
+Bitcoin family only (BTC, LTC, DOGE, BCH; mainnet and testnet), standard library only. The
+folder tree is the architecture: each layer imports only from itself and the layers below it
+(tests/test_layers.py holds the order and fails on an upward import or a cycle).
 
-    crypto/    primitives: hashes, RIPEMD-160, secp256k1, ECDSA, BCH Schnorr, AES
-    encoding/  Base58Check, bech32/bech32m, CashAddr, WIF
-    hd/        BIP39 mnemonics, BIP32 keys, the chain table (paths, versions, addresses)
-    tx/        transactions: serialize, sighash, sign, verify
-    store      the encrypted wallet file
-    api, daemon  the Tatum v3 client and the signing loop
-    cli, sandbox the user's edge
+    kms_ref/
+      secp256k1.py aes.py ripemd160.py base58.py bech32.py bip39.py bip32.py
+                  the public faces of the README's "Library API": re-exports, nothing else
+      cli/        the user's edge: argv, flags, .env, help, wallet commands, sign, demo
+      sandbox/    the local Tatum v3 API (a server; it may use everything below)
+      daemon/     the Tatum v3 client, the journal, the signer (keys for a pending tx), the loop
+      passwords/  where the wallet password comes from
+      net/        the one outbound HTTP(S) client: deadlines, size caps, TLS
+      store/      the wallet file: both formats, locking, atomic writes
+      tx/         transactions: serialize, sighash, sign, verify
+      hd/         BIP39, BIP32, the chain table, addresses, Tatum's derivations
+      encoding/   Base58Check, bech32/bech32m, CashAddr, WIF, script templates
+      crypto/     primitives; the curve definition below its fast paths
+      bench/      `python -m kms_ref.bench` (nothing imports it)
 
 Importing this package loads nothing else: every module is imported on demand.
 """

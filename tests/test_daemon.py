@@ -18,9 +18,10 @@ import threading
 import pytest
 
 from kms_ref import __version__
-from kms_ref.api import ApiError, TatumClient
+from kms_ref.daemon.tatum_client import TatumClient
+from kms_ref.net.http_client import HttpError
 from kms_ref.hd.chains import get_chain
-from kms_ref.journal import IN_DOUBT, Journal, JournalLocked, journal_path
+from kms_ref.daemon.journal import IN_DOUBT, Journal, JournalLocked, journal_path
 from kms_ref.store import WalletStore
 from tests.cli_helpers import PASSWORD, REPO, kms
 from tests.fake_tatum import Block, Drip, Drop, FakeTatum, Reply, Sleep
@@ -545,7 +546,7 @@ def test_client_calls():
 def test_client_errors(action, status, sent, text):
     with FakeTatum(api_key="k3y") as api:
         api.script("POST", "/v3/kms/pending/BTC", action)
-        with pytest.raises(ApiError) as failure:
+        with pytest.raises(HttpError) as failure:
             TatumClient(api.url, "k3y", timeout=0.3).pending("BTC", ["a"])
     assert (failure.value.status, failure.value.sent) == (status, sent)
     assert text in str(failure.value) and "k3y" not in str(failure.value)
@@ -554,7 +555,7 @@ def test_client_errors(action, status, sent, text):
 def test_client_no_connection_was_not_sent():
     with FakeTatum() as api:
         pass
-    with pytest.raises(ApiError) as failure:
+    with pytest.raises(HttpError) as failure:
         TatumClient(api.url, "k", timeout=1).broadcast("bitcoin", "00", "p1")
     assert failure.value.status is None and failure.value.sent is False
 

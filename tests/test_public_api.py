@@ -40,7 +40,7 @@ def test_import_loads_only_the_standard_library():
     Python 3.9, which has no sys.stdlib_module_names)."""
     code = ("import sys, sysconfig, os\n"
             "before = set(sys.modules)\n"
-            "import kms_ref, kms_ref.cli, kms_ref.commands, kms_ref.daemon, kms_ref.sandbox.server, kms_ref.bench\n"
+            "import kms_ref, kms_ref.cli.main, kms_ref.cli.wallet_commands, kms_ref.daemon.main, kms_ref.sandbox.server, kms_ref.bench.micro\n"
             "import kms_ref.secp256k1, kms_ref.aes, kms_ref.bip32, kms_ref.bip39, kms_ref.bech32, kms_ref.base58\n"
             "roots = {os.path.realpath(sysconfig.get_paths()[k]) for k in ('stdlib', 'platstdlib')}\n"
             "def std(name):\n"

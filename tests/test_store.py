@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from kms_ref import store_native
+from kms_ref.store import native_file
 from kms_ref.crypto.openssl_salted import openssl_decrypt
-from kms_ref.filelock import locked
+from kms_ref.store.filelock import locked
 from kms_ref.store import StoreError, WalletStore, convert, new_signature_id
-from kms_ref.store_errors import DamagedFile, NoSuchWallet, UnsupportedFormat, WrongPassword
-from kms_ref.store_tatum import stringify
+from kms_ref.store.errors import DamagedFile, NoSuchWallet, UnsupportedFormat, WrongPassword
+from kms_ref.store.tatum_file import stringify
 
 ROOT = Path(__file__).parent.parent
 TATUM = json.loads((ROOT / "vectors" / "tatum_walletdat.json").read_text())
@@ -284,10 +284,10 @@ def test_ciphertext_is_bound_to_its_id(tmp_path):
     _set_record(lines, 1, ciphertext=b["ciphertext"], nonce=b["nonce"])
     _set_record(lines, 2, ciphertext=a["ciphertext"], nonce=a["nonce"])
     kdf = json.loads(lines[0])["kdf"]
-    _, mac_key = store_native.derive_keys(PASSWORD.encode(), bytes.fromhex(kdf["salt"]),
+    _, mac_key = native_file.derive_keys(PASSWORD.encode(), bytes.fromhex(kdf["salt"]),
                                           kdf["n"], kdf["r"], kdf["p"])
     body = "".join(line + "\n" for line in lines[:-1]).encode()
-    mac = store_native.hmac.new(mac_key, body, "sha256").hexdigest()
+    mac = native_file.hmac.new(mac_key, body, "sha256").hexdigest()
     path.write_bytes(body + b'{"mac":"' + mac.encode() + b'"}\n')
     with store.open(PASSWORD) as wallet:
         assert wallet.ids() == ids
@@ -448,7 +448,7 @@ def test_killed_writer_loses_no_reported_entry(tmp_path):
 CHAINS = ("BTC", "LTC", "DOGE", "BCH")
 
 
-class CountingGCM(store_native.GCM):
+class CountingGCM(native_file.GCM):
     decryptions = 0
 
     def decrypt(self, nonce, ciphertext_and_tag, aad=b""):
@@ -457,7 +457,7 @@ class CountingGCM(store_native.GCM):
 
 
 def test_big_wallet_decrypts_only_what_is_asked(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_native, "GCM", CountingGCM)
+    monkeypatch.setattr(native_file, "GCM", CountingGCM)
     store = WalletStore(str(tmp_path / "big.dat"))
     with store.transaction(PASSWORD, scrypt_params=FAST) as wallet:
         for i in range(25_000):

@@ -56,7 +56,7 @@ def run_command(args, home, env_extra=None):
 
 
 def _wallet(path, entries, fmt="native"):
-    from kms_ref.store import WalletStore
+    from kms_ref.store.wallet_store import WalletStore
 
     with WalletStore(path).transaction(PASSWORD, create_format=fmt) as wallet:
         return [wallet.add(entry) for entry in entries]
@@ -100,7 +100,7 @@ def _xpub(chain):
 
 
 def daemon_cases(home):
-    from kms_ref.api import TatumClient
+    from kms_ref.daemon.tatum_client import TatumClient
     from kms_ref.hd.chains import get_chain
     from kms_ref.sandbox.server import start_sandbox
 

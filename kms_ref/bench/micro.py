@@ -51,7 +51,7 @@ def _fmt(seconds: float) -> str:
 def _p2wpkh_pending(n_inputs: int, seckey: bytes):
     """A bitcore-JSON pending transaction spending n P2WPKH outputs of one key."""
     from kms_ref.crypto.hashes import hash160
-    from kms_ref.crypto.secp256k1 import pubkey_from_seckey
+    from kms_ref.crypto.keys import pubkey_from_seckey
     from kms_ref.encoding.script import p2wpkh_script
     from kms_ref.tx.transaction import Transaction, TxIn, TxOut
 
@@ -74,11 +74,11 @@ def kms_ref_cases(tmp: str):
     from kms_ref.crypto.gcm import GCM
     from kms_ref.crypto.ripemd160 import ripemd160
     from kms_ref.crypto.schnorr_bch import schnorr_sign
-    from kms_ref.crypto.secp256k1 import pubkey_from_seckey
+    from kms_ref.crypto.keys import pubkey_from_seckey
     from kms_ref.hd import bip39, tatum
     from kms_ref.hd.bip32 import ExtendedKey
     from kms_ref.hd.chains import get_chain
-    from kms_ref.store import WalletStore
+    from kms_ref.store.wallet_store import WalletStore
     from kms_ref.tx.pending import sign_pending
 
     ecmult.precompute_g()  # a signing process builds the k·G table once; time the steady state
@@ -251,7 +251,7 @@ def main(argv=None) -> int:
     results = run(args.quick)
     print(json.dumps(results, indent=2) if args.json else report(results))
     if args.flows:
-        from kms_ref.bench_flows import report as flows_report
+        from kms_ref.bench.flows import report as flows_report
 
         print()
         print(flows_report())

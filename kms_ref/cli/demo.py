@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 
-from kms_ref.api import TatumClient
+from kms_ref.daemon.tatum_client import TatumClient
 from kms_ref.hd.chains import get_chain
 
 PASSWORD = "demo-password"

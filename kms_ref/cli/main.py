@@ -9,54 +9,12 @@ errors carry messages written for users, and anything unexpected is reported by 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 from kms_ref import __version__
-from kms_ref.cliargs import parse_args
-
-HELP = """kms_ref %s — a pure-Python Tatum Key Management System (BTC, LTC, DOGE, BCH)
-
-Usage: kms-ref <command> [options]
-
-Wallets (the password comes from TATUM_KMS_PASSWORD or a hidden prompt; mnemonics and private
-keys are only ever typed at a hidden prompt, or piped on standard input):
-  generatewallet <chain>                     new mnemonic and xpub, not stored
-  generatemanagedwallet <chain>              new mnemonic, stored; prints signatureId and xpub
-  storemanagedwallet <chain>                 store a mnemonic you type
-  storemanagedprivatekey <chain>             store a private key (WIF) you type
-  generatemanagedprivatekeybatch <chain> <n> n stored keys, one JSON line each
-  getmanagedwallet <signatureId>             the stored entry
-  getprivatekey <signatureId> <i>            private key i (WIF)
-  getaddress <signatureId> <i>               address i
-  removewallet <signatureId>                 delete an entry
-  export                                     the whole decrypted store
-  convert --to native|tatum                  rewrite the file in kms_ref's or Tatum's format
-  checkconfig                                paths and environment (secrets masked)
-  report [<id>,<id>,...]                     wallet types and warnings, no secrets
-
-Signing:
-  daemon                                     sign and broadcast pending transactions
-  sign [FILE|-] [--explain]                  sign one pending transaction offline
-
-Trying it out:
-  sandbox [--host H] [--port P] [--api-key K] [--state FILE]   a local Tatum-compatible API
-  demo                                       the whole walkthrough against a private sandbox
-
-Options:
-  --path=FILE            wallet file (default ~/.tatumrc/wallet.dat)
-  --testnet              testnet (mainnet otherwise)
-  --envFile=FILE         .env file (default ~/.tatumrc/.env)
-  --apiKey=KEY           Tatum API key (or TATUM_API_KEY); TATUM_API_URL picks the server
-  --chain=BTC,LTC        daemon: chains to serve (default all four)
-  --period=SECONDS       daemon: seconds between cycles (default 5)
-  --externalUrl=URL      daemon: four-eye check URL (required on mainnet)
-  --externalUrlMethod=GET|POST
-  --runOnce              daemon: one cycle, then exit
-  --wallet=ID[,ID]       daemon --runOnce: only these signature IDs
-  --transactionIds=A,B   daemon --runOnce: only these pending transactions
-""" % __version__
+from kms_ref.cli.args import parse_args
+from kms_ref.cli.output import emit, fail
 
 DEFAULT_PATH = "~/.tatumrc/wallet.dat"
 DEFAULT_ENV_FILE = "~/.tatumrc/.env"
@@ -75,32 +33,12 @@ class Context:
 def load_environment(flags: dict) -> None:
     """tatum-kms's order: the real environment, then ./.env, then --envFile (or
     ~/.tatumrc/.env) — none overrides what is set — and --apiKey over all."""
-    from kms_ref import dotenv
+    from kms_ref.cli import dotenv
 
     dotenv.load(".env")
     dotenv.load(flags.get("envFile") or DEFAULT_ENV_FILE)
     if flags.get("apiKey"):
         os.environ["TATUM_API_KEY"] = flags["apiKey"]
-
-
-def emit(result) -> None:
-    from kms_ref.commands import Lines, Text
-
-    if result is None:
-        return
-    if isinstance(result, Text):
-        print(result)
-    elif isinstance(result, Lines):
-        for item in result:
-            print(json.dumps(item, ensure_ascii=False, separators=(",", ":")))
-    else:
-        print(json.dumps(result, indent=2, ensure_ascii=False))
-
-
-def fail(message: str, code: int = 1) -> int:
-    sys.stderr.write(json.dumps({"error": message}, ensure_ascii=False) + "\n")
-    sys.stderr.flush()
-    return code
 
 
 def run(argv: list) -> int:
@@ -109,6 +47,8 @@ def run(argv: list) -> int:
         print(__version__)
         return 0
     if flags.get("help") or not positional:
+        from kms_ref.cli.help import HELP
+
         print(HELP, end="")
         return 0
     if flags.get("aws") or flags.get("vgs") or flags.get("azure"):
@@ -118,11 +58,11 @@ def run(argv: list) -> int:
     ctx = Context(flags)
     command, args = positional[0], positional[1:]
     if command == "daemon":
-        from kms_ref.daemon import main as daemon_main
+        from kms_ref.daemon.main import main as daemon_main
 
         return daemon_main(ctx)
     if command == "sign":
-        from kms_ref.sign_command import sign_command
+        from kms_ref.cli.sign import sign_command
 
         emit(sign_command(ctx, args))
         return 0
@@ -131,11 +71,13 @@ def run(argv: list) -> int:
 
         return sandbox_main(ctx)
     if command == "demo":
-        from kms_ref.demo import main as demo_main
+        from kms_ref.cli.demo import main as demo_main
 
         return demo_main(ctx)
-    from kms_ref.commands import COMMANDS
+    from kms_ref.cli.diagnostics import COMMANDS as DIAGNOSTICS
+    from kms_ref.cli.wallet_commands import COMMANDS
 
+    COMMANDS = dict(COMMANDS, **DIAGNOSTICS)
     if command not in COMMANDS:
         raise ValueError("unsupported command %r; see kms-ref --help" % command)
     emit(COMMANDS[command](ctx, args))

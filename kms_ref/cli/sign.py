@@ -19,9 +19,9 @@ from __future__ import annotations
 import json
 import sys
 
-from kms_ref.secret_input import ask_password
-from kms_ref.signer import sign_with_wallet
-from kms_ref.store import WalletStore
+from kms_ref.passwords.prompt import ask_password
+from kms_ref.daemon.signer import sign_with_wallet
+from kms_ref.store.wallet_store import WalletStore
 
 
 def _read_pending(source: str) -> dict:

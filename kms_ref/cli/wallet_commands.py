@@ -1,7 +1,7 @@
 """The wallet commands of SPEC §3, as functions: arguments in, the object to print out.
 
 Each returns what tatum-kms prints (`None` for nothing) and raises ValueError (or a StoreError)
-with a user-readable message for bad input; `kms_ref.cli` prints and turns errors into
+with a user-readable message for bad input; `kms_ref.cli.main` prints and turns errors into
 `{"error": ...}`. Every check happens before the store is opened for writing, and a store
 transaction writes only when its block finishes, so bad input never changes the file.
 
@@ -12,17 +12,13 @@ address; unknown signature IDs and indexes outside 0..2^31−1 are errors.
 
 from __future__ import annotations
 
-import os
-import platform
-
-from kms_ref import __version__
 from kms_ref.encoding.wif import wif_decode, wif_encode
 from kms_ref.hd import bip39, tatum
 from kms_ref.hd.addresses import address_from_pubkey
 from kms_ref.hd.chains import get_chain
-from kms_ref.secret_input import ask_password, ask_secret
-from kms_ref.store import WalletStore
-from kms_ref.store_errors import NoSuchWallet
+from kms_ref.cli.output import Lines
+from kms_ref.passwords.prompt import ask_password, ask_secret
+from kms_ref.store.wallet_store import WalletStore
 
 MNEMONIC_PROMPT = "Enter mnemonic to store:"
 PRIVATE_KEY_PROMPT = "Enter private key to store:"
@@ -41,7 +37,7 @@ def _arg(args, position, what):
     return args[position]
 
 
-def _entry_chain(entry):
+def entry_chain(entry):
     chain = entry.get("chain")
     if not isinstance(chain, str) or not isinstance(entry.get("testnet"), bool):
         raise ValueError("this wallet entry has no chain or network")
@@ -129,7 +125,7 @@ def _entry_at(ctx, args):
     index = tatum.check_index(_arg(args, 1, "the index"))
     with _open(ctx) as wallet:
         entry = wallet.get(sig_id)
-    return sig_id, entry, _entry_chain(entry), index
+    return sig_id, entry, entry_chain(entry), index
 
 
 def getprivatekey(ctx, args):
@@ -173,99 +169,6 @@ def convert(ctx, args):
     return {"path": ctx.path, "format": target}
 
 
-def _mask(value):
-    return "N/A" if not value else "*" * 8
-
-
-def checkconfig(ctx, args):
-    """tatum-kms's layout (labels padded to 33), with every secret masked entirely — tatum-kms
-    shows the first six characters of the password."""
-    store = WalletStore(ctx.path)
-    fmt = store.format() if store.exists() else None
-    rows = [
-        ("Version", "kms_ref %s" % __version__),
-        ("Wallet file path", ctx.path),
-        ("Wallet exists", "true" if fmt else "false"),
-        ("Wallet store type", "LOCAL"),
-        ("Wallet file format", fmt or "N/A"),
-        ("Environment vars file", ctx.env_file),
-        ("TATUM_API_URL", os.environ.get("TATUM_API_URL") or "N/A"),
-        ("TATUM_API_KEY", _mask(os.environ.get("TATUM_API_KEY"))),
-        ("TATUM_KMS_PASSWORD", _mask(os.environ.get("TATUM_KMS_PASSWORD"))),
-        ("TATUM_KMS_DEBUG_MODE", os.environ.get("TATUM_KMS_DEBUG_MODE") or "N/A"),
-    ]
-    return Text("\n".join("%-33s: %s" % row for row in rows))
-
-
-def report(ctx, args):
-    """Wallet types, chains and networks with warnings — never a secret (SPEC §3). With no IDs,
-    every wallet in the file."""
-    ids = [i.strip() for i in args[0].split(",") if i.strip()] if args else []
-    store = WalletStore(ctx.path)
-    system = {"kmsVersion": "kms_ref %s" % __version__,
-              "pythonVersion": platform.python_version(),
-              "store": {"type": "LOCAL", "exists": store.exists()}}
-    warnings, wallets = [], {}
-    if store.exists():
-        with store.open(ask_password()) as wallet:
-            system["store"]["format"] = wallet.format
-            if wallet.format == "tatum":
-                warnings.append("The wallet file uses Tatum's format (MD5 key derivation, no "
-                                "integrity check); `kms-ref convert --to native` upgrades it")
-            for sig_id in ids or wallet.ids():
-                try:
-                    wallets[sig_id] = _report_entry(wallet.get(sig_id))
-                except NoSuchWallet:
-                    warnings.append("No wallet found for signatureId: %s" % sig_id)
-    out = {"system": system, "wallets": wallets}
-    if os.environ.get("TATUM_API_KEY"):
-        out["apiKey"] = _mask(os.environ["TATUM_API_KEY"])
-    if warnings:
-        out["warnings"] = warnings
-    return out
-
-
-def _report_entry(entry):
-    if not isinstance(entry, dict):
-        return {"type": "OTHER", "warnings": ["Wallet is not an object"]}
-    kind = ("MNEMONIC" if "mnemonic" in entry else "PRIVATE_KEY" if "privateKey" in entry
-            else "SECRET" if "secret" in entry else "OTHER")
-    info = {"type": kind, "chain": entry.get("chain"), "testnet": entry.get("testnet")}
-    warnings = []
-    for field in ("chain", "mnemonic", "xpub", "privateKey"):
-        if field in entry and not isinstance(entry[field], str):
-            warnings.append("Field '%s' is not string. Its type is: %s" % (field, type(entry[field]).__name__))
-    if not isinstance(entry.get("testnet"), bool):
-        warnings.append("Field 'testnet' is not boolean")
-    if kind == "OTHER":
-        warnings.append("Wallet type is not recognized. Mnemonic, privateKey or secret are absent")
-    try:
-        chain = _entry_chain(entry)
-    except ValueError as e:
-        warnings.append(str(e))
-    else:
-        try:
-            if kind == "MNEMONIC":
-                bip39.validate_mnemonic(entry["mnemonic"])
-                if tatum.xpub_from_mnemonic(chain, entry["mnemonic"]) != entry.get("xpub"):
-                    warnings.append("The stored xpub does not belong to the stored mnemonic")
-            elif kind == "PRIVATE_KEY":
-                wif_decode(entry["privateKey"], chain.wif_prefix)
-        except (ValueError, TypeError) as e:
-            warnings.append("Wallet secret is not valid for %s: %s" % (chain, e))
-    if warnings:
-        info["warnings"] = warnings
-    return info
-
-
-class Lines(list):
-    """Output printed as one compact JSON object per line (generatemanagedprivatekeybatch)."""
-
-
-class Text(str):
-    """Output printed as plain text (checkconfig)."""
-
-
 COMMANDS = {
     "generatewallet": generatewallet,
     "generatemanagedwallet": generatemanagedwallet,
@@ -278,6 +181,4 @@ COMMANDS = {
     "removewallet": removewallet,
     "export": export,
     "convert": convert,
-    "checkconfig": checkconfig,
-    "report": report,
 }

@@ -40,7 +40,7 @@ import os
 from datetime import datetime, timezone
 from typing import Dict, List, Optional
 
-from kms_ref.atomic_file import PRIVATE_FILE_MODE, make_private_dir
+from kms_ref.store.atomic_file import PRIVATE_FILE_MODE, make_private_dir
 
 SIGNING, BROADCAST, FAILED, NOT_SENT, REPORTED = "signing", "broadcast", "failed", "not-sent", "reported"
 IN_DOUBT = "in-doubt"

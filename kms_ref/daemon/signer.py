@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from kms_ref.hd import tatum
 from kms_ref.hd.chains import get_chain
-from kms_ref.store_errors import NoSuchWallet
+from kms_ref.store.errors import NoSuchWallet
 from kms_ref.tx.pending import sign_pending, sign_withdrawal
 
 

@@ -10,5 +10,7 @@ anything, and `GET /v3/kms/{id}` shows the txId (step 8).
     ledger.py    the UTXO ledger per chain and network, pending KMS transactions, broadcasts
     server.py    HTTP routes, x-api-key, JSON in and out; `main(ctx)` and `start_sandbox()`
 
-Nothing here is imported by the signing code: the sandbox sits at the user's edge.
+Layer: above the daemon, below the command line. It may import `store`, `tx`, `hd`, `encoding`,
+`crypto` (it checks broadcasts with the same script checker as the signer); nothing below it
+imports the sandbox.
 """

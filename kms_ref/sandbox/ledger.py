@@ -25,7 +25,7 @@ import os
 import threading
 from typing import Dict, List, Optional, Tuple
 
-from kms_ref.atomic_file import write_atomic
+from kms_ref.store.atomic_file import write_atomic
 from kms_ref.hd.addresses import address_from_script, script_from_address
 from kms_ref.hd.chains import CHAINS, SYMBOLS, get_chain
 from kms_ref.sandbox import broadcast as checks

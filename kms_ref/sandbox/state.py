@@ -1,6 +1,6 @@
 """The sandbox's state file (`kms-ref sandbox --state FILE`, SPEC §6): the whole ledger as JSON.
 
-Written after every change with `kms_ref.atomic_file.write_atomic` (temporary file, fsync,
+Written after every change with `kms_ref.store.atomic_file.write_atomic` (temporary file, fsync,
 rename, mode 0600), so a crash leaves the previous state or the new one; read once at start.
 Layout (version 1):
 

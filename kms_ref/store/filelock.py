@@ -4,7 +4,7 @@ The wallet store (SPEC §2: "two processes writing at once lose nothing") takes 
 lock across every read-modify-write and a shared lock while it reads.
 
 Why a separate `<wallet>.lock` file rather than the wallet itself: writers replace the wallet
-by rename (see `atomic_file`), so the wallet's inode changes on every write, and a lock held on
+by rename (see `kms_ref.store.atomic_file`), so the wallet's inode changes on every write, and a lock held on
 the old inode would not exclude a process that opened the new one. The lock file is never
 replaced or deleted — deleting it would let two processes lock two different inodes — so it is
 a stable meeting point. It holds no data.

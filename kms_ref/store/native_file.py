@@ -62,7 +62,7 @@ import os
 from typing import Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from kms_ref.crypto.gcm import GCM
-from kms_ref.store_errors import DamagedFile, UnsupportedFormat, WrongPassword
+from kms_ref.store.errors import DamagedFile, UnsupportedFormat, WrongPassword
 
 FORMAT = "kms_ref-wallet"
 VERSION = 1

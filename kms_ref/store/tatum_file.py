@@ -11,7 +11,7 @@ object; both are "Wrong password", as in tatum-kms. Text that is not such a cont
 (bad base64, no "Salted__", a length that is not whole blocks) is a damaged file.
 
 The whole file is decrypted on open: at 10-18 µs per AES block in pure Python, a 25,000-key
-file takes seconds. kms_ref offers to convert it to its own format (`store_native`).
+file takes seconds. kms_ref offers to convert it to its own format (`kms_ref.store.native_file`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import os
 from typing import Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from kms_ref.crypto.openssl_salted import openssl_decrypt, openssl_encrypt
-from kms_ref.store_errors import DamagedFile, WrongPassword
+from kms_ref.store.errors import DamagedFile, WrongPassword
 
 SALTED_MAGIC = b"Salted__"
 SALTED_PREFIX = base64.b64encode(SALTED_MAGIC)[:10]  # b"U2FsdGVkX1": how every such file begins

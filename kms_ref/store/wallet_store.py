@@ -5,8 +5,8 @@ Decrypted, a store is a JSON object keyed by signature ID (a UUID4 string):
     {"<id>": {"mnemonic": "...", "xpub": "...", "chain": "BTC", "testnet": true},
      "<id>": {"privateKey": "<WIF>", "chain": "BTC", "testnet": true}}
 
-On disk it is in kms_ref's own format (`store_native`: scrypt, AES-256-GCM per entry, a MAC
-over the file; the default for new files) or in Tatum's (`store_tatum`: CryptoJS's "Salted__"
+On disk it is in kms_ref's own format (`native_file`: scrypt, AES-256-GCM per entry, a MAC
+over the file; the default for new files) or in Tatum's (`tatum_file`: CryptoJS's "Salted__"
 AES-256-CBC text of the whole JSON). The format is detected on every read and kept on every
 write; `convert` changes it.
 
@@ -32,11 +32,11 @@ import stat
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
-from kms_ref.atomic_file import make_private_dir, remove_stale_temps, write_atomic
-from kms_ref.filelock import DEFAULT_TIMEOUT, locked
-from kms_ref.store_errors import NoSuchWallet, StoreError
-from kms_ref.store_native import SCRYPT_N, SCRYPT_P, SCRYPT_R, NativeFile
-from kms_ref.store_tatum import SALTED_PREFIX, TatumFile
+from kms_ref.store.atomic_file import make_private_dir, remove_stale_temps, write_atomic
+from kms_ref.store.filelock import DEFAULT_TIMEOUT, locked
+from kms_ref.store.errors import NoSuchWallet, StoreError
+from kms_ref.store.native_file import SCRYPT_N, SCRYPT_P, SCRYPT_R, NativeFile
+from kms_ref.store.tatum_file import SALTED_PREFIX, TatumFile
 
 __all__ = ["DEFAULT_PATH", "StoreError", "Wallet", "WalletStore", "convert"]
 
@@ -161,7 +161,7 @@ class Wallet:
 
 def new_signature_id() -> str:
     """A random UUID, RFC 4122 §4.4 (version 4), as tatum-kms's uuid.v4() makes them. Written
-    out rather than `uuid.uuid4()` to spare the `uuid` module's memory (see store_native on
+    out rather than `uuid.uuid4()` to spare the `uuid` module's memory (see native_file on
     the 20 MiB budget of `getaddress`)."""
     b = bytearray(os.urandom(16))
     b[6] = (b[6] & 0x0F) | 0x40  # version 4 in the high nibble of time_hi_and_version

@@ -1,0 +1,112 @@
+"""`kms-ref daemon`: pull pending transactions from the Tatum v3 API, sign them, broadcast (SPEC §5).
+
+What tatum-kms 8 does, and kms_ref too (see notes on tatum-kms's `processSignatures`):
+- every cycle, for each chain of --chain (default BCH, BTC, LTC, DOGE, tatum-kms's order), send
+  the store's signature IDs of that chain and network (at most 25,000) to
+  `POST /v3/kms/pending/{chain}`; for each pending transaction: skip it unless --transactionIds
+  lists it; with --externalUrl ask `{externalUrl}/{id}` (GET, or POST with the transaction as
+  body) and sign only on a 2xx — the four-eye principle, required on mainnet; sign; broadcast
+  (`/v3/{bitcoin,litecoin,dogecoin,bcash}/broadcast`, or the offchain withdrawal broadcast);
+- failures are sent once per cycle to `POST /v3/tatum/kms/batch`; the loop survives any one bad
+  transaction, a down API, a timeout or malformed JSON;
+- log lines are `<ISO 8601 UTC, ms, Z> - <text>` with tatum-kms's texts, info on stdout and
+  errors on stderr; they hold IDs and public transaction data, never a key, mnemonic or password.
+
+Where kms_ref differs, on purpose:
+- It checks everything before the first request: TATUM_API_KEY set, --chain, --period > 0,
+  --externalUrlMethod GET or POST (any case; tatum-kms takes any other word as GET), and the
+  password, by opening the store (a wrong one is `{"error": "Wrong password"}`; tatum-kms starts
+  anyway and fails on every transaction). Mainnet without --externalUrl exits 2, as meow does.
+- The store is opened once and reopened only when its file changes (device, inode, size,
+  mtime), not decrypted again per chain and per transaction.
+- The first cycle runs at once (tatum-kms waits one period). Later cycles start every --period
+  seconds from the start of the previous one; one that runs long delays the next, never overlaps.
+- The journal (`kms_ref.daemon.journal`) makes "never twice" hold across crashes: an ID that was
+  broadcast, refused by the API, or left in doubt by a crash or a lost answer mid-broadcast is
+  never signed again. An in-doubt ID still listed as pending is reported once to the batch
+  endpoint ("interrupted during broadcast; transaction <txid> may be on the network — check
+  before retrying"); the way out is to check the txid on the network and, if it is not there,
+  delete the pending transaction (`DELETE /v3/kms/{id}`) and create it again.
+- A transaction kms_ref refuses to sign is reported once per run, not every cycle, until the
+  wallet file or the transaction changes. A broadcast answered `"failed": true` (on the network
+  but not marked processed) is completed with `PUT /v3/kms/{id}/{txId}`.
+- The four-eye check does not follow redirects (only a 2xx approves), sends no API key, and a
+  refused transaction is not logged as "Tx was processed" (tatum-kms logs it so).
+- --wallet (alias --wallets: a comma list) and --transactionIds work in the loop too, not only
+  with --runOnce; --wallet IDs are sent only for their own chain, and IDs the store lacks are
+  dropped with a warning. A chain with no signature IDs is not asked at all.
+- When no pending request of a cycle gets a usable answer, the next cycle waits longer:
+  period × 2^k, up to 60 s (or the period, if longer); this is logged once when it starts and
+  once when the API answers again.
+- --runOnce exits 0 when the cycle ran (even if transactions failed) and 3 when no pending
+  request got a usable answer (no connection, timeouts, HTTP errors, malformed JSON).
+- SIGINT or SIGTERM: the current step ends (a broadcast in flight gets its answer and its
+  journal line), then the daemon exits 0.
+
+KMS_REF_HTTP_TIMEOUT (seconds, default 30) bounds each HTTP request from connect to last byte.
+KMS_REF_DEBUG=1 adds debug lines (skipped transactions and the like).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+
+from kms_ref import __version__
+from kms_ref.daemon.broadcast import in_doubt_message
+from kms_ref.daemon.cycle import Daemon
+from kms_ref.daemon.journal import Journal, JournalError, journal_path
+from kms_ref.daemon.log import Log
+from kms_ref.daemon.settings import StartError, settings_from
+from kms_ref.passwords.prompt import ask_password
+from kms_ref.store.wallet_store import WalletStore
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(json.dumps({"error": message}, ensure_ascii=False) + "\n")
+    sys.stderr.flush()
+    return code
+
+
+def main(ctx) -> int:
+    """The `daemon` command: check everything, then run cycles until --runOnce or a signal."""
+    try:
+        settings = settings_from(ctx)
+        if not WalletStore(settings.path).exists():
+            raise StartError("wallet file %s does not exist" % settings.path)
+        journal = Journal(journal_path(settings.path)).open()
+    except (StartError, JournalError) as e:
+        return _fail(str(e), getattr(e, "code", 1))
+    log = Log(debug=bool(os.environ.get("KMS_REF_DEBUG")))
+    daemon = None
+    previous = {}
+    try:
+        daemon = Daemon(settings, ask_password(), journal, log)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, daemon.on_signal)
+        log.info("kms_ref %s daemon: wallet %s, %s, chains %s, API %s%s." % (
+            __version__, settings.path, "testnet" if settings.testnet else "mainnet",
+            ",".join(settings.chains), settings.api_url,
+            ", one cycle" if settings.run_once else ", every %g s" % settings.period))
+        if journal.torn_lines:
+            log.error("Journal %s: %d unreadable line(s) ignored (a crash while writing?)."
+                      % (journal.path, journal.torn_lines))
+        for tx_id in journal.in_doubt():
+            if not journal.reported(tx_id):
+                log.error("Journal: %s %s" % (tx_id, in_doubt_message(journal.txid(tx_id))))
+        for missing in [i for i in settings.wallet_ids or () if i not in daemon.wallet]:
+            log.error("--wallet %s is not in %s; ignored." % (missing, settings.path))
+        code = daemon.run()
+        if daemon.signal_name:
+            log.info("Received %s; stopped after the current step." % daemon.signal_name)
+        return code
+    except ValueError as e:   # the password (WrongPassword, empty input) or the store
+        return _fail(str(e), 1)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if daemon is not None:
+            daemon.close()
+        journal.close()
