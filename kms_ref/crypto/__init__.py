@@ -5,11 +5,11 @@
     comb.py, ecmult.py the fast multiplications (comb tables, GLV, wNAF), beside the definition
     keys.py            public key from private key
     rfc6979.py         deterministic nonces; ecdsa.py ECDSA (low S, strict DER);
-                       schnorr_bch.py Bitcoin Cash Schnorr
+                       schnorr_bch.py Bitcoin Cash Schnorr; bip340.py BIP340 Schnorr (Taproot)
     aes.py             AES (FIPS 197); cbc.py, gcm.py its modes (SP 800-38A, SP 800-38D)
     evp_bytes_to_key.py, openssl_salted.py   OpenSSL's "Salted__" container (CryptoJS)
 
 Layer: the bottom. Imports only the standard library and other modules of this folder, and
 within it the curve definition is below its fast paths (secp256k1 ← comb ← ecmult ← keys,
-ecdsa, schnorr_bch), so there is no import cycle.
+ecdsa, schnorr_bch, bip340), so there is no import cycle.
 """
