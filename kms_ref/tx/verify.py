@@ -11,6 +11,11 @@ exactly what executing that template would, plus the standardness rules a node a
   the signature valid over the BIP143 sighash with scriptCode = P2PKH of the program.
 - P2SH-P2WPKH (BIP16 + BIP141): the scriptSig is exactly one push of the redeem script, whose
   hash160 is the P2SH hash and which is a P2WPKH program; then the P2WPKH rules.
+- P2TR (BIP341, BTC only), key path: empty scriptSig, exactly one witness item, a 64-byte BIP340
+  signature (SIGHASH_DEFAULT) or 65 bytes whose last byte is a defined hash type other than 0x00,
+  valid for the 32-byte output key over the Taproot sighash — which commits to every input's
+  amount and scriptPubKey, so it is checked by `verify_transaction` (or with `prevouts` given).
+  Script-path spends and an annex (non-standard in Bitcoin Core) are refused.
 - BCH: P2PKH, and the hash type must carry SIGHASH_FORKID; a 65-byte signature (64 + hash type)
   is Schnorr, any other length DER ECDSA; both over the forkid digest with the input's amount.
 
@@ -25,14 +30,16 @@ from typing import Optional, Sequence
 
 import functools
 
+from kms_ref.crypto.bip340 import schnorr_verify as bip340_verify
 from kms_ref.crypto.ecdsa import ecdsa_verify
 from kms_ref.crypto.hashes import hash160 as _hash160
 from kms_ref.crypto.schnorr_bch import schnorr_verify
 from kms_ref.tx.bitcore_json import PrevOut
-from kms_ref.encoding.script import (P2PK, P2PKH, P2SH, P2WPKH, classify, p2pkh_script, parse_pushes,
+from kms_ref.encoding.script import (P2PK, P2PKH, P2SH, P2TR, P2WPKH, classify, p2pkh_script, parse_pushes,
                                push_data)
 from kms_ref.tx.sighash import (SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_FORKID, SIGHASH_SINGLE,
                                 Bip143Hashes, sighash_bip143, sighash_forkid, sighash_legacy)
+from kms_ref.tx.taproot_sighash import SIGHASH_DEFAULT, TaprootHashes, taproot_sighash
 from kms_ref.tx.transaction import Transaction
 
 # The inputs of one transaction usually share a few keys, and pure-Python RIPEMD-160 costs
@@ -94,19 +101,50 @@ def _check_p2wpkh(tx: Transaction, i: int, program: bytes, amount: int, hashes) 
     _check_ecdsa(pubkey, digest, sig[:-1])
 
 
+def _check_p2tr(tx: Transaction, i: int, output_key: bytes, prevouts, taproot_hashes) -> None:
+    """BIP341 §Taproot key path spending signature validation."""
+    txin = tx.inputs[i]
+    if txin.script_sig:
+        _fail("P2TR needs an empty scriptSig")
+    if prevouts is None:
+        _fail("a Taproot signature commits to every input's previous output (BIP341): check it with all of them")
+    if len(txin.witness) >= 2 and txin.witness[-1][:1] == b"\x50":
+        _fail("P2TR witness carries an annex, which is non-standard (and not checked here)")
+    if len(txin.witness) != 1:
+        _fail("P2TR key path needs exactly 1 witness item, found %d (script-path spends are not checked)"
+              % len(txin.witness))
+    sig = txin.witness[0]
+    if len(sig) == 64:
+        hash_type = SIGHASH_DEFAULT
+    elif len(sig) == 65 and sig[64] != SIGHASH_DEFAULT:
+        hash_type = sig[64]
+    elif len(sig) == 65:
+        _fail("a 65-byte Taproot signature must not end in hash type 0x00 (BIP341)")
+    else:
+        _fail("a Taproot signature is 64 or 65 bytes, found %d" % len(sig))
+    try:
+        digest = taproot_sighash(tx, i, prevouts, hash_type, taproot_hashes)
+    except ValueError as exc:
+        _fail(str(exc))
+    if not bip340_verify(output_key, digest, sig[:64]):
+        _fail("BIP340 signature does not verify for the output key")
+
+
 def verify_input(tx: Transaction, i: int, prevout: PrevOut, chain: str,
-                 hashes: Optional[Bip143Hashes] = None) -> None:
-    """Check input i against the output it spends; ValueError("input i: ...") on failure."""
+                 hashes: Optional[Bip143Hashes] = None, prevouts: Optional[Sequence[PrevOut]] = None,
+                 taproot_hashes: Optional[TaprootHashes] = None) -> None:
+    """Check input i against the output it spends; ValueError("input i: ...") on failure.
+    A Taproot input also needs `prevouts`, every input's previous output."""
     chain = chain.upper()
     if chain not in CHAINS:
         raise ValueError("unknown chain %r" % chain)
     try:
-        _verify_input(tx, i, prevout, chain, hashes)
+        _verify_input(tx, i, prevout, chain, hashes, prevouts, taproot_hashes)
     except _Failure as exc:
         raise ValueError("signature check failed: input %d: %s" % (i, exc)) from None
 
 
-def _verify_input(tx: Transaction, i: int, prevout: PrevOut, chain: str, hashes) -> None:
+def _verify_input(tx: Transaction, i: int, prevout: PrevOut, chain: str, hashes, prevouts, taproot_hashes) -> None:
     txin = tx.inputs[i]
     kind, payload = classify(prevout.script_pubkey)
     segwit = chain in SEGWIT_CHAINS
@@ -148,6 +186,8 @@ def _verify_input(tx: Transaction, i: int, prevout: PrevOut, chain: str, hashes)
         if redeem_kind != P2WPKH:
             _fail("P2SH redeem script is %s, only P2SH-P2WPKH is checked" % redeem_kind)
         _check_p2wpkh(tx, i, program, prevout.amount, hashes)
+    elif kind == P2TR and chain == "BTC":
+        _check_p2tr(tx, i, payload, prevouts, taproot_hashes)
     else:
         _fail("cannot check a %s output on %s" % (kind, chain))
 
@@ -159,5 +199,8 @@ def verify_transaction(tx: Transaction, prevouts: Sequence[PrevOut], chain: str)
     if chain.upper() not in SEGWIT_CHAINS and tx.has_witness():
         raise ValueError("signature check failed: %s transactions cannot carry witnesses" % chain.upper())
     hashes = Bip143Hashes(tx)
+    taproot_hashes = None
+    if any(classify(p.script_pubkey)[0] == P2TR for p in prevouts):
+        taproot_hashes = TaprootHashes(tx, prevouts)
     for i, prevout in enumerate(prevouts):
-        verify_input(tx, i, prevout, chain, hashes)
+        verify_input(tx, i, prevout, chain, hashes, prevouts, taproot_hashes)
