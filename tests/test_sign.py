@@ -144,10 +144,17 @@ def test_outputs_above_inputs_bch():
         sign_pending(pending, BCH_CASE["privateKeys"], True)
 
 
-@pytest.mark.parametrize("script,kind", [("0020" + "11" * 32, "p2wsh"), ("5120" + "22" * 32, "p2tr"), ("51", "unknown")])
+@pytest.mark.parametrize("script,kind", [("0020" + "11" * 32, "p2wsh"), ("51", "unknown")])
 def test_unknown_input_kind(script, kind):
     pending = _pending_with(BTC_CASE, lambda o: o["inputs"][2]["output"].update(script=script))
     with pytest.raises(ValueError, match="input 2 spends a %s output, which kms_ref cannot sign" % kind):
+        sign_pending(pending, BTC_CASE["privateKeys"], True)
+
+
+def test_taproot_input_of_nobodys_key():
+    """P2TR is signable (BIP86 key path, test_taproot_sign.py), but not by keys that do not own it."""
+    pending = _pending_with(BTC_CASE, lambda o: o["inputs"][2]["output"].update(script="5120" + "22" * 32))
+    with pytest.raises(ValueError, match=r"input 2 \(p2tr\): none of the \d+ given keys can sign it"):
         sign_pending(pending, BTC_CASE["privateKeys"], True)
 
 

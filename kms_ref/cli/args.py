@@ -18,6 +18,7 @@ FLAGS = {
     "period": NUM, "externalUrl": STR, "externalUrlMethod": STR, "runOnce": BOOL,
     "wallet": STR, "transactionIds": STR,               # daemon (--wallets is an alias)
     "explain": BOOL,                                     # sign
+    "taproot": BOOL,                                     # getaddress, getprivatekey, demo (BIP86)
     "to": STR,                                           # convert
     "host": STR, "port": NUM, "state": STR,              # sandbox
     "help": BOOL, "version": BOOL,

@@ -1,4 +1,4 @@
-"""`kms-ref demo [--chain BTC|LTC|DOGE|BCH]`: the seed walkthrough, A to Z, with nobody typing.
+"""`kms-ref demo [--chain BTC|LTC|DOGE|BCH] [--taproot]`: the seed walkthrough, A to Z, with nobody typing.
 
 It starts a private sandbox (`kms_ref.sandbox`) on 127.0.0.1 and a throwaway wallet in a
 temporary directory, then runs the eight steps of `seed_bitcoin_kms_flow.txt` on testnet exactly
@@ -9,6 +9,10 @@ printing each command and what came back:
     4 storemanagedprivatekey   (+ export)            5 daemon, in the background
     6 faucet → the address     7 POST /v3/{chain}/transaction with the key's signature ID
     8 GET /v3/kms/{id}: the daemon signed and broadcast it; here is its txId
+
+With `--taproot` (BTC only) steps 2 and 3 ask for the BIP86 key and its Taproot address
+(`--taproot`), so the coins go to a tb1p… address and the daemon spends them by the BIP341 key
+path, paying a second Taproot address; the sandbox checks the Schnorr signature before it accepts.
 
 Nothing leaves the machine, and the wallet and sandbox vanish at the end. The password and the
 private key appear in the output on purpose: they belong to this throwaway wallet only.
@@ -24,6 +28,7 @@ import tempfile
 import time
 
 from kms_ref.daemon.tatum_client import TatumClient
+from kms_ref.hd.bip86 import check_taproot_chain
 from kms_ref.hd.chains import get_chain
 
 PASSWORD = "demo-password"
@@ -40,8 +45,9 @@ def say(text: str = "") -> None:
 
 
 class Walkthrough:
-    def __init__(self, chain, home: str, sandbox_url: str):
+    def __init__(self, chain, home: str, sandbox_url: str, taproot: bool = False):
         self.chain = chain
+        self.taproot = ["--taproot"] if taproot else []
         self.home = home
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("TATUM_")}
         self.env.update({"HOME": home, "TATUM_KMS_PASSWORD": PASSWORD, "TATUM_API_URL": sandbox_url,
@@ -73,11 +79,12 @@ class Walkthrough:
         funding, send, back = AMOUNTS[c]
         say("== Step 1: generate a managed %s wallet (mnemonic)" % c)
         wallet_id = self.kms(*net, "generatemanagedwallet", c)["signatureId"]
-        say("\n== Step 2: the private key at index 0")
-        key = self.kms(*net, "getprivatekey", wallet_id, "0")["privateKey"]
-        say("\n== Step 3: the address at index 0")
-        address = self.kms(*net, "getaddress", wallet_id, "0")["address"]
-        other = self.kms(*net, "getaddress", wallet_id, "1")["address"]
+        kind = " (BIP86 Taproot: m/86'/1'/0'/0/0)" if self.taproot else ""
+        say("\n== Step 2: the private key at index 0" + kind)
+        key = self.kms(*net, "getprivatekey", wallet_id, "0", *self.taproot)["privateKey"]
+        say("\n== Step 3: the address at index 0" + kind)
+        address = self.kms(*net, "getaddress", wallet_id, "0", *self.taproot)["address"]
+        other = self.kms(*net, "getaddress", wallet_id, "1", *self.taproot)["address"]
         say("\n== Step 4: store the private key (typed at a hidden prompt), then export")
         key_id = self.kms(*net, "storemanagedprivatekey", c, typed=key)["signatureId"]
         self.kms(*net, "export")
@@ -128,8 +135,12 @@ def main(ctx) -> int:
     from kms_ref.sandbox.server import start_sandbox
 
     chain = get_chain(ctx.flags.get("chain") or "BTC", True)
-    say("kms_ref demo: the Tatum KMS walkthrough on %s, against a local sandbox (nothing leaves this machine)\n" % (chain,))
+    taproot = bool(ctx.flags.get("taproot"))
+    if taproot:
+        check_taproot_chain(chain)
+    say("kms_ref demo: the Tatum KMS walkthrough on %s%s, against a local sandbox (nothing leaves this machine)\n"
+        % (chain, " with Taproot addresses" if taproot else ""))
     with tempfile.TemporaryDirectory(prefix="kms-ref-demo-") as home, start_sandbox(api_key=API_KEY) as sandbox:
-        tx_id = Walkthrough(chain, home, sandbox.url).run()
+        tx_id = Walkthrough(chain, home, sandbox.url, taproot).run()
     say("\nDone: %s transaction %s was signed by kms_ref and accepted by the sandbox." % (chain, tx_id))
     return 0

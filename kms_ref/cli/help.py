@@ -16,6 +16,9 @@ keys are only ever typed at a hidden prompt, or piped on standard input):
   getmanagedwallet <signatureId>             the stored entry
   getprivatekey <signatureId> <i>            private key i (WIF)
   getaddress <signatureId> <i>               address i
+      --taproot                              BTC: BIP86 Taproot, key m/86'/coin'/0'/0/i: its bc1p/tb1p
+                                             address, or its internal key (what BIP86 wallets
+                                             export; stored back, it keeps the same address)
   removewallet <signatureId>                 delete an entry
   export                                     the whole decrypted store
   convert --to native|tatum                  rewrite the file in kms_ref's or Tatum's format
@@ -28,7 +31,8 @@ Signing:
 
 Trying it out:
   sandbox [--host H] [--port P] [--api-key K] [--state FILE]   a local Tatum-compatible API
-  demo                                       the whole walkthrough against a private sandbox
+  demo [--chain C] [--taproot]               the whole walkthrough against a private sandbox
+                                             (--taproot: BTC, from and to Taproot addresses)
 
 Options:
   --path=FILE            wallet file (default ~/.tatumrc/wallet.dat)

@@ -8,12 +8,17 @@ transaction writes only when its block finishes, so bad input never changes the 
 Where tatum-kms is wrong, kms_ref differs on purpose: mnemonics and WIFs are validated before
 they are stored; `getprivatekey`/`getaddress` on a private-key wallet return that key and its
 address; unknown signature IDs and indexes outside 0..2^31−1 are errors.
+
+`--taproot` (BTC only, an addition): `getaddress` prints the BIP86 address (bc1p…/tb1p…) of key
+m/86'/coin'/0'/0/I, or of a private-key wallet's key tweaked as BIP86 does; `getprivatekey`
+prints the BIP86 *internal* key as WIF — what BIP86 wallets export, and what gives the same
+address when stored back with `storemanagedprivatekey` (see `kms_ref.hd.bip86`).
 """
 
 from __future__ import annotations
 
 from kms_ref.encoding.wif import wif_decode, wif_encode
-from kms_ref.hd import bip39, tatum
+from kms_ref.hd import bip39, bip86, tatum
 from kms_ref.hd.addresses import address_from_pubkey
 from kms_ref.hd.chains import get_chain
 from kms_ref.cli.output import Lines
@@ -128,17 +133,35 @@ def _entry_at(ctx, args):
     return sig_id, entry, entry_chain(entry), index
 
 
+def _taproot(ctx, chain) -> bool:
+    """Whether --taproot was given; refused for chains other than BTC."""
+    if not ctx.flags.get("taproot"):
+        return False
+    bip86.check_taproot_chain(chain)
+    return True
+
+
 def getprivatekey(ctx, args):
     sig_id, entry, chain, index = _entry_at(ctx, args)
+    taproot = _taproot(ctx, chain)
     if "privateKey" in entry:
         return {"privateKey": entry["privateKey"]}
     if "mnemonic" not in entry:
         raise ValueError("wallet %s holds neither a mnemonic nor a private key" % sig_id)
+    if taproot:
+        return {"privateKey": bip86.wif_from_mnemonic(chain, entry["mnemonic"], index)}
     return {"privateKey": tatum.wif_from_mnemonic(chain, entry["mnemonic"], index)}
 
 
 def getaddress(ctx, args):
     sig_id, entry, chain, index = _entry_at(ctx, args)
+    if _taproot(ctx, chain):
+        if "privateKey" in entry:
+            return {"address": bip86.address_from_wif(chain, entry["privateKey"])}
+        if "mnemonic" not in entry:
+            raise ValueError("wallet %s has no mnemonic: a Taproot (BIP86) address is not derived from "
+                             "its xpub, which is BIP44's" % sig_id)
+        return {"address": bip86.address_from_mnemonic(chain, entry["mnemonic"], index)}
     if "privateKey" in entry:
         return {"address": tatum.address_from_wif(chain, entry["privateKey"])}
     if "xpub" in entry:

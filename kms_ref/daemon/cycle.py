@@ -37,6 +37,11 @@ from kms_ref.store.errors import StoreError
 from kms_ref.store.wallet_store import WalletStore
 from kms_ref.tx.transaction import parse_hex
 
+# BIP340 aux_rand for Taproot inputs: 32 zero bytes, which BIP340 permits, so that two daemons
+# sharing an API key sign a transaction identically (SPEC §5, high availability) — as RFC 6979
+# already makes ECDSA and BCH Schnorr deterministic.
+TAPROOT_AUX_RAND = bytes(32)
+
 
 def _file_stamp(path: str):
     """What changes whenever the wallet file is rewritten (writers replace it by rename)."""
@@ -171,7 +176,7 @@ class Daemon:
             return
         self.log.info("Processing pending transaction - %s." % json.dumps(tx))
         try:
-            signed = sign_with_wallet(self.wallet, tx, self.s.testnet)
+            signed = sign_with_wallet(self.wallet, tx, self.s.testnet, aux_rand=TAPROOT_AUX_RAND)
             chain_row = get_chain(tx.get("chain"), self.s.testnet)
             txid = parse_hex(signed).txid()
         except ValueError as e:   # SigningError, and every refusal of kms_ref.tx

@@ -17,14 +17,24 @@ makes the transaction fail. BCH is positional: the keys, in the order of `hashes
 `signatures`, sign inputs 0, 1, 2, … — there tatum-kms drops unknown and repeated IDs and so
 shifts every later key onto the wrong input; kms_ref refuses an unknown ID instead and keeps
 repeats (two inputs of one address share a key).
+
+Taproot (BTC; not something Tatum builds): when a pending transaction spends a P2TR output, each
+mnemonic wallet's `{id, index}` (and `hashes` + `index`) offers two keys, its BIP44 key and its
+BIP86 key at that index (m/86'/coin'/0'/0/index), as one `KeyChoice`: the signer picks whichever
+spends an input — the BIP86 key's tweaked output key matches a P2TR program, the BIP44 key a
+P2WPKH one — and the request is fine as long as one of them signs something. A private-key
+wallet's key signs a P2TR input whose program is its own BIP86-tweaked key. Transactions without
+a P2TR input derive no BIP86 key at all. Offchain withdrawals stay BIP44 (Tatum's addresses).
+`aux_rand` goes to the BIP340 signatures (`sign_with_wallet`; the daemon passes 32 zero bytes).
 """
 
 from __future__ import annotations
 
-from kms_ref.hd import tatum
+from kms_ref.hd import bip86, tatum
 from kms_ref.hd.chains import get_chain
 from kms_ref.store.errors import NoSuchWallet
-from kms_ref.tx.pending import sign_pending, sign_withdrawal
+from kms_ref.tx.pending import sign_pending, sign_withdrawal, spends_taproot
+from kms_ref.tx.sign import KeyChoice
 
 
 class SigningError(ValueError):
@@ -39,8 +49,9 @@ def _wallet_entry(wallet, sig_id, chain):
     return entry
 
 
-def _key(entry, sig_id, chain, index, nodes):
-    """The WIF of a private-key wallet, or of a mnemonic wallet's key at `index`."""
+def _key(entry, sig_id, chain, index, nodes, taproot=False):
+    """The WIF of a private-key wallet, or of a mnemonic wallet's key at `index` — with
+    `taproot`, a KeyChoice of its BIP44 and BIP86 keys there."""
     if "privateKey" in entry:
         return entry["privateKey"]
     if "mnemonic" not in entry:
@@ -50,12 +61,18 @@ def _key(entry, sig_id, chain, index, nodes):
     index = tatum.check_index(index)
     if sig_id not in nodes:  # PBKDF2 + BIP32 path once per wallet, not once per key
         nodes[sig_id] = tatum.wallet_node(chain, entry["mnemonic"])
-    return nodes[sig_id].ckd_priv(index).seckey
+    seckey = nodes[sig_id].ckd_priv(index).seckey
+    if not taproot:
+        return seckey
+    if (sig_id, bip86.PURPOSE) not in nodes:
+        nodes[(sig_id, bip86.PURPOSE)] = bip86.bip86_node(chain, entry["mnemonic"])
+    return KeyChoice((seckey, bip86.internal_seckey(nodes[(sig_id, bip86.PURPOSE)], index)))
 
 
 def collect_keys(wallet, pending, chain):
     """The keys of a (non-withdrawal) pending transaction, in order: hashes, then signatures."""
     positional = chain.symbol == "BCH"
+    taproot = chain.symbol == "BTC" and spends_taproot(pending)
     keys, nodes = [], {}
     requests = [(h, pending.get("index")) for h in pending.get("hashes") or []]
     for item in pending.get("signatures") or []:
@@ -71,15 +88,16 @@ def collect_keys(wallet, pending, chain):
             if positional:
                 raise SigningError("no wallet with signature ID %s (BCH keys are positional)" % sig_id) from None
             continue
-        keys.append(_key(entry, sig_id, chain, index, nodes))
+        keys.append(_key(entry, sig_id, chain, index, nodes, taproot))
     if not keys:
         raise SigningError("none of the signature IDs of pending transaction %s is in this wallet "
                            "file" % pending.get("id"))
     return keys
 
 
-def sign_with_wallet(wallet, pending, testnet, explain=None):
-    """The signed raw transaction (hex) of `pending`, with keys from `wallet` (an open store)."""
+def sign_with_wallet(wallet, pending, testnet, explain=None, aux_rand=None):
+    """The signed raw transaction (hex) of `pending`, with keys from `wallet` (an open store).
+    `aux_rand`: BIP340's auxiliary randomness for Taproot inputs (None: fresh)."""
     if not isinstance(pending, dict):
         raise SigningError("a pending transaction is a JSON object")
     try:
@@ -97,6 +115,6 @@ def sign_with_wallet(wallet, pending, testnet, explain=None):
                                    % (pending.get("withdrawalId"), hashes[0]))
             nodes = {}
             return sign_withdrawal(pending, lambda i: _key(entry, hashes[0], chain, i, nodes), testnet, explain)
-        return sign_pending(pending, collect_keys(wallet, pending, chain), testnet, explain)
+        return sign_pending(pending, collect_keys(wallet, pending, chain), testnet, explain, aux_rand)
     except NoSuchWallet as e:
         raise SigningError(str(e)) from None

@@ -10,8 +10,8 @@ Opcode values are Bitcoin Core's (`script/script.h`). Templates (scriptPubKeys) 
     P2WPKH       OP_0 <20-byte hash160(pubkey)>                        (BIP141 v0 key hash)
     P2SH         OP_HASH160 <20-byte hash160(redeem script)> OP_EQUAL  (BIP16)
     P2SH-P2WPKH  P2SH whose redeem script is the P2WPKH program 0014<hash160(pubkey)>
-    P2WSH        OP_0 <32-byte sha256(script)>  and  P2TR  OP_1 <32-byte key>:
-                 recognised, but kms_ref cannot sign them ("unknown for signing").
+    P2TR         OP_1 <32-byte output key>                             (BIP341 v1; key path only)
+    P2WSH        OP_0 <32-byte sha256(script)>: recognised, but kms_ref cannot sign it.
 
 Pushes (`push_data`) follow Bitcoin Core's `CScript << bytes` and bitcore's `Script.add(buf)`:
 up to 75 bytes the length itself is the opcode, then OP_PUSHDATA1/2/4. BIP62's stricter rule also

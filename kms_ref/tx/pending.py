@@ -9,17 +9,23 @@ signs what it can), BCH "<hex>:<amounts>" (`sign_bch`, input i with key i).
 
 Keys are `PrivateKey(seckey, compressed)` (kms_ref.tx.sign; its repr is redacted). Where a key is
 accepted, a WIF string (for this chain and network) or a bare 32-byte secret (taken as
-compressed, as every key kms_ref derives) will do too.
+compressed, as every key kms_ref derives) will do too, and so will a `KeyChoice` of such keys
+(one request, several candidate keys: the BIP44 and BIP86 keys of a mnemonic wallet's index).
+
+Taproot (BTC): `spends_taproot(pending)` says whether any input spends a P2TR output, so that a
+caller derives BIP86 keys only then; `aux_rand` goes to the BIP340 signatures of those inputs
+(None: fresh randomness; the daemon passes 32 zero bytes).
 """
 
 from __future__ import annotations
 
 from typing import Callable, List, Optional, Sequence, Union
 
+from kms_ref.encoding.script import P2TR, classify
 from kms_ref.encoding.wif import wif_decode
 from kms_ref.hd.chains import get_chain
 from kms_ref.tx.bitcore_json import parse_bch_pending, parse_bitcore_json
-from kms_ref.tx.sign import PrivateKey, sign_bch, sign_bitcore
+from kms_ref.tx.sign import KeyChoice, PrivateKey, sign_bch, sign_bitcore
 
 KeyLike = Union[PrivateKey, str, bytes]
 Explain = Optional[Callable[[str], None]]
@@ -28,7 +34,10 @@ WITHDRAWAL_NO_INPUT = "-1"   # a withdrawalResponses entry with this vIn carries
 
 
 def to_private_key(key: KeyLike, wif_prefix: int) -> PrivateKey:
-    """A PrivateKey from a PrivateKey, a (seckey, compressed) pair, a WIF text or 32 raw bytes."""
+    """A PrivateKey from a PrivateKey, a (seckey, compressed) pair, a WIF text or 32 raw bytes;
+    a KeyChoice of any of these becomes a KeyChoice of PrivateKeys."""
+    if isinstance(key, KeyChoice):
+        return KeyChoice(tuple(to_private_key(k, wif_prefix) for k in key.keys))
     if isinstance(key, str):
         return PrivateKey(*wif_decode(key.strip(), wif_prefix))
     if isinstance(key, (bytes, bytearray)):
@@ -63,17 +72,27 @@ def _chain_of(pending: dict, testnet: bool):
     return get_chain(pending["chain"], testnet)
 
 
-def _sign(pending: dict, chain, keys: List[PrivateKey], explain: Explain) -> str:
+def spends_taproot(pending: dict) -> bool:
+    """Whether a BTC pending transaction (bitcore JSON) has an input spending a P2TR output."""
+    if not isinstance(pending, dict) or str(pending.get("chain")).upper() != "BTC" \
+            or not isinstance(pending.get("serializedTransaction"), str):
+        return False
+    prevouts = parse_bitcore_json(pending["serializedTransaction"]).prevouts
+    return any(classify(p.script_pubkey)[0] == P2TR for p in prevouts)
+
+
+def _sign(pending: dict, chain, keys: List[PrivateKey], explain: Explain, aux_rand: Optional[bytes] = None) -> str:
     if chain.symbol == "BCH":
         tx, amounts = parse_bch_pending(pending["serializedTransaction"])
         return sign_bch(tx, amounts, keys, explain).serialize().hex()
     parsed = parse_bitcore_json(pending["serializedTransaction"])
     signed = sign_bitcore(parsed.tx, parsed.prevouts, _dedupe(keys), chain.symbol,
-                          parsed.change_script, parsed.fee, explain)
+                          parsed.change_script, parsed.fee, explain, aux_rand)
     return signed.serialize().hex()
 
 
-def sign_pending(pending: dict, keys: Sequence[KeyLike], testnet: bool, explain: Explain = None) -> str:
+def sign_pending(pending: dict, keys: Sequence[KeyLike], testnet: bool, explain: Explain = None,
+                 aux_rand: Optional[bytes] = None) -> str:
     """Sign a pending transaction with the keys of its signature IDs.
 
     BTC/LTC/DOGE: each distinct key signs every input it can spend. BCH: keys are positional —
@@ -82,7 +101,7 @@ def sign_pending(pending: dict, keys: Sequence[KeyLike], testnet: bool, explain:
     private_keys = [to_private_key(key, chain.wif_prefix) for key in keys]
     if not private_keys:
         raise ValueError("no private key for pending transaction %s" % pending.get("id"))
-    return _sign(pending, chain, private_keys, explain)
+    return _sign(pending, chain, private_keys, explain, aux_rand)
 
 
 def derivation_index(entry: dict, position: int) -> int:

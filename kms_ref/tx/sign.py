@@ -13,6 +13,14 @@ whose previous output it can spend, with SIGHASH_ALL and ECDSA (RFC 6979 nonce, 
 (`sig` is the DER signature with the hash type byte appended.) The WIF's compression flag picks
 the public key. DOGE has no segwit. BIP143 signs with scriptCode = the P2PKH script of the key hash.
 
+P2TR (BTC only, an addition to what Tatum builds): an input whose program is the BIP86 output key
+of a key — Q = P + int(hash_TapTweak(x(P)))·G, no script tree — is signed by the key path: the
+tweaked secret key signs the BIP341 sighash with SIGHASH_DEFAULT by BIP340 Schnorr; empty
+scriptSig, witness [64-byte signature]. `aux_rand` is BIP340's auxiliary randomness: None for
+fresh bytes per signature, or 32 bytes (the daemon passes zeros, so that two daemons agree).
+A signature request may name several keys (`KeyChoice`: a mnemonic wallet's index i under BIP44
+and under BIP86); it is used when any of them signs an input.
+
 BCH (bitcoincashjs2-lib `TransactionBuilder#sign(i, key, ..., SCHNORR)`): input i is signed with
 key i, over the forkid digest with hash type 0x41, by a Bitcoin Cash Schnorr signature; the
 previous output is taken to be P2PKH of that key (Tatum sends no scripts for BCH), and the
@@ -28,22 +36,26 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple, Optional, Sequence
 
+from kms_ref.crypto.bip340 import schnorr_sign as bip340_sign
 from kms_ref.crypto.ecdsa import ecdsa_sign
 from kms_ref.crypto.hashes import hash160, hash256
 from kms_ref.crypto.schnorr_bch import schnorr_sign
 from kms_ref.crypto.keys import pubkey_from_seckey
 from kms_ref.tx import doge_checks
 from kms_ref.tx.bitcore_json import PrevOut
-from kms_ref.encoding.script import (P2PK, P2PKH, P2SH, P2WPKH, classify, p2pkh_script, p2sh_script,
+from kms_ref.encoding.script import (P2PK, P2PKH, P2SH, P2TR, P2WPKH, classify, p2pkh_script, p2sh_script,
                                p2wpkh_script, push_data)
+from kms_ref.hd.taproot import taproot_tweak, taproot_tweak_pubkey, taproot_tweak_seckey
 from kms_ref.tx.sighash import (SIGHASH_ALL, SIGHASH_FORKID, Bip143Hashes, bip143_preimage,
                                 forkid_preimage, legacy_preimage)
+from kms_ref.tx.taproot_sighash import SIGHASH_DEFAULT, TaprootHashes, sig_msg_fields, taproot_sighash
 from kms_ref.tx.transaction import Transaction
 from kms_ref.tx.verify import verify_transaction
 
 Explain = Optional[Callable[[str], None]]
 
 SEGWIT_CHAINS = ("BTC", "LTC")
+TAPROOT_CHAINS = ("BTC",)
 BITCORE_CHAINS = ("BTC", "LTC", "DOGE")
 P2SH_P2WPKH = "p2sh-p2wpkh"
 
@@ -62,6 +74,17 @@ class PrivateKey(NamedTuple):
     __str__ = __repr__
 
 
+class KeyChoice(NamedTuple):
+    """One signature request that names several keys, e.g. a mnemonic wallet's key at index i
+    under BIP44 and under BIP86: used when any of them signs an input. Its repr hides the keys."""
+    keys: tuple
+
+    def __repr__(self) -> str:
+        return "KeyChoice(<%d redacted keys>)" % len(self.keys)
+
+    __str__ = __repr__
+
+
 class _Key:
     """What matching needs about one key: its public key and the hashes scripts commit to."""
 
@@ -75,6 +98,14 @@ class _Key:
         """hash160 of the P2SH-P2WPKH redeem script 0014 ‖ hash160(pubkey)."""
         return hash160(p2wpkh_script(self.pubkey_hash))
 
+    def internal_key(self) -> bytes:
+        """x(P), the key as a Taproot internal key (BIP340 x-only; compressed or not alike)."""
+        return self.pubkey[1:33]
+
+    def taproot_output_key(self) -> bytes:
+        """x(Q) of the BIP86 output Q = P + int(hash_TapTweak(x(P)))·G: a P2TR program it spends."""
+        return taproot_tweak_pubkey(self.internal_key())[1]
+
 
 def check_amounts(tx: Transaction, amounts: Sequence[int]) -> None:
     """Outputs above inputs is an error on every chain (SPEC §4)."""
@@ -84,15 +115,18 @@ def check_amounts(tx: Transaction, amounts: Sequence[int]) -> None:
         raise ValueError("outputs (%d sat) are above inputs (%d sat)" % (total_out, total_in))
 
 
-def match_inputs(prev_scripts: Sequence[bytes], keys: Sequence[PrivateKey], segwit: bool):
+def match_inputs(prev_scripts: Sequence[bytes], keys: Sequence, segwit: bool, taproot: bool = False):
     """For each input, (kind, the _Key that signs it). Errors for unknown kinds, unsignable
-    inputs and keys that sign nothing."""
-    signers = [_Key(key, k) for k, key in enumerate(keys)]
+    inputs and keys (or KeyChoices) that sign nothing."""
+    signers = [_Key(key, k) for k, request in enumerate(keys)
+               for key in (request.keys if isinstance(request, KeyChoice) else (request,))]
     by_pubkey = {s.pubkey: s for s in signers}
     by_pubkey_hash = {s.pubkey_hash: s for s in signers}
-    # RIPEMD-160 is slow in pure Python: hash redeem scripts only when some input is P2SH.
-    any_p2sh = any(classify(script)[0] == P2SH for script in prev_scripts)
-    by_script_hash = {s.p2sh_p2wpkh_hash(): s for s in signers} if any_p2sh else {}
+    # RIPEMD-160 is slow in pure Python, and so is a tweak: hash redeem scripts only when some
+    # input is P2SH, tweak keys only when some input is P2TR.
+    kinds = {classify(script)[0] for script in prev_scripts}
+    by_script_hash = {s.p2sh_p2wpkh_hash(): s for s in signers} if P2SH in kinds else {}
+    by_output_key = {s.taproot_output_key(): s for s in signers} if P2TR in kinds and taproot else {}
 
     matches = []
     for i, script in enumerate(prev_scripts):
@@ -106,6 +140,8 @@ def match_inputs(prev_scripts: Sequence[bytes], keys: Sequence[PrivateKey], segw
         elif kind == P2SH:
             signer = by_script_hash.get(payload)
             kind = P2SH_P2WPKH
+        elif kind == P2TR and taproot:
+            signer = by_output_key.get(payload)
         else:
             raise ValueError("input %d spends a %s output, which kms_ref cannot sign" % (i, kind))
         if signer is None:
@@ -114,17 +150,18 @@ def match_inputs(prev_scripts: Sequence[bytes], keys: Sequence[PrivateKey], segw
             raise ValueError("input %d (%s): segwit needs a compressed public key (BIP143), key #%d is "
                              "uncompressed" % (i, kind, signer.position))
         matches.append((kind, signer))
-    used = {id(signer) for _, signer in matches}
-    for signer in signers:
-        if id(signer) not in used:
-            raise ValueError("key #%d (of %d) signs no input of this transaction" % (signer.position, len(signers)))
+    used = {signer.key for _, signer in matches}
+    for position, request in enumerate(keys):
+        if not used.intersection(request.keys if isinstance(request, KeyChoice) else (request,)):
+            raise ValueError("key #%d (of %d) signs no input of this transaction" % (position, len(keys)))
     return matches
 
 
 def sign_bitcore(tx: Transaction, prevouts: Sequence[PrevOut], keys: Sequence[PrivateKey], chain: str,
                  change_script: Optional[bytes] = None, fee: Optional[int] = None,
-                 explain: Explain = None) -> Transaction:
-    """Sign a BTC/LTC/DOGE transaction (a signed copy is returned; `tx` is not changed)."""
+                 explain: Explain = None, aux_rand: Optional[bytes] = None) -> Transaction:
+    """Sign a BTC/LTC/DOGE transaction (a signed copy is returned; `tx` is not changed).
+    `aux_rand` is for Taproot inputs' BIP340 signatures (None: fresh randomness)."""
     chain = chain.upper()
     if chain not in BITCORE_CHAINS:
         raise ValueError("sign_bitcore signs %s, not %s" % ("/".join(BITCORE_CHAINS), chain))
@@ -137,12 +174,18 @@ def sign_bitcore(tx: Transaction, prevouts: Sequence[PrevOut], keys: Sequence[Pr
     check_amounts(tx, amounts)
     if chain == "DOGE":   # bitcore checks these before "every input signed"
         doge_checks.check_doge(tx, amounts, scripts, change_script, fee)
-    matches = match_inputs(scripts, keys, chain in SEGWIT_CHAINS)
+    matches = match_inputs(scripts, keys, chain in SEGWIT_CHAINS, chain in TAPROOT_CHAINS)
 
     signed = tx.copy()
     hashes = Bip143Hashes(signed) if any(kind in (P2WPKH, P2SH_P2WPKH) for kind, _ in matches) else None
+    taproot_hashes = TaprootHashes(signed, prevouts) if any(kind == P2TR for kind, _ in matches) else None
     for i, (kind, signer) in enumerate(matches):
         txin = signed.inputs[i]
+        if kind == P2TR:
+            sig = _taproot_key_path(signed, i, prevouts, signer, taproot_hashes, aux_rand, explain)
+            txin.script_sig, txin.witness = b"", [sig]
+            _explain_result(explain, i, txin)
+            continue
         if kind in (P2PKH, P2PK):
             preimage = legacy_preimage(signed, i, scripts[i], SIGHASH_ALL)
         else:
@@ -212,6 +255,27 @@ def _ecdsa(seckey: bytes, preimage: bytes, i: int, kind: str, explain: Explain) 
         explain("input %d (%s): sighash preimage %s" % (i, kind, preimage.hex()))
         explain("input %d: sighash digest %s" % (i, digest.hex()))
     return ecdsa_sign(seckey, digest, explain)
+
+
+def _taproot_key_path(tx: Transaction, i: int, prevouts: Sequence[PrevOut], signer: _Key,
+                      hashes: TaprootHashes, aux_rand: Optional[bytes], explain: Explain) -> bytes:
+    """The 64-byte BIP340 signature of input i's BIP341 sighash (SIGHASH_DEFAULT) by the BIP86-
+    tweaked secret key of `signer` (BIP341 §Constructing and spending Taproot outputs)."""
+    if explain:
+        internal = signer.internal_key()
+        explain("input %d (p2tr, BIP341 key path): internal key x(P) = %s" % (i, internal.hex()))
+        explain("input %d: tweak t = int(hash_TapTweak(x(P))) = %064x (BIP86: no script tree)"
+                % (i, taproot_tweak(internal)))
+        explain("input %d: output key x(Q), Q = P + t*G: %s = the input's witness program"
+                % (i, signer.taproot_output_key().hex()))
+        explain("input %d: signing key = (d + t) mod n, d = d' or n - d' so that d*G has even y (withheld);"
+                " BIP340 below signs with it, so its P is Q" % i)
+        for name, value in sig_msg_fields(tx, i, prevouts, SIGHASH_DEFAULT, hashes):
+            explain("input %d: SigMsg %s = %s" % (i, name, value.hex()))
+    digest = taproot_sighash(tx, i, prevouts, SIGHASH_DEFAULT, hashes)
+    if explain:
+        explain("input %d: sighash digest = hash_TapSighash(0x00 || SigMsg) = %s" % (i, digest.hex()))
+    return bip340_sign(taproot_tweak_seckey(signer.key.seckey), digest, aux_rand, explain)
 
 
 def _explain_result(explain: Explain, i: int, txin) -> None:
