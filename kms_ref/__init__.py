@@ -5,7 +5,7 @@ folder tree is the architecture: each layer imports only from itself and the lay
 (tests/test_layers.py holds the order and fails on an upward import or a cycle).
 
     kms_ref/
-      secp256k1.py aes.py ripemd160.py base58.py bech32.py bip39.py bip32.py
+      secp256k1.py aes.py ripemd160.py base58.py bech32.py bip39.py bip32.py bip340.py
                   the public faces of the README's "Library API": re-exports, nothing else
       cli/        the user's edge: argv, flags, .env, help, wallet commands, sign, demo
       sandbox/    the local Tatum v3 API (a server; it may use everything below)

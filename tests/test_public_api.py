@@ -13,6 +13,7 @@ def test_readme_api():
     from kms_ref.bech32 import decode_segwit_address, encode_segwit_address
     from kms_ref.bip32 import ExtendedKey, from_seed, parse
     from kms_ref.bip39 import entropy_to_mnemonic, generate_mnemonic, mnemonic_to_entropy, mnemonic_to_seed
+    from kms_ref.bip340 import pubkey_xonly, schnorr_sign, schnorr_verify, tagged_hash
     from kms_ref.ripemd160 import ripemd160
     from kms_ref.secp256k1 import ecdsa_sign, ecdsa_verify, pubkey_from_seckey
 
@@ -32,6 +33,10 @@ def test_readme_api():
     key, nonce = bytes(32), bytes(12)
     assert gcm_decrypt(key, nonce, gcm_encrypt(key, nonce, b"secret", b"aad"), b"aad") == b"secret"
     assert cbc_decrypt(key, bytes(16), cbc_encrypt(key, bytes(16), b"secret")) == b"secret"
+    xonly, message = pubkey_xonly(seckey), b"a message of any length"
+    assert xonly == pubkey[1:] and schnorr_verify(xonly, message, schnorr_sign(seckey, message))
+    assert schnorr_sign(seckey, message, bytes(32)) == schnorr_sign(seckey, message, aux_rand=bytes(32))
+    assert len(tagged_hash("TapTweak", xonly)) == 32
 
 
 def test_import_loads_only_the_standard_library():
@@ -42,6 +47,7 @@ def test_import_loads_only_the_standard_library():
             "before = set(sys.modules)\n"
             "import kms_ref, kms_ref.cli.main, kms_ref.cli.wallet_commands, kms_ref.daemon.main, kms_ref.sandbox.server, kms_ref.bench.micro\n"
             "import kms_ref.secp256k1, kms_ref.aes, kms_ref.bip32, kms_ref.bip39, kms_ref.bech32, kms_ref.base58\n"
+            "import kms_ref.bip340, kms_ref.hd.bip86, kms_ref.tx.taproot_sighash\n"
             "roots = {os.path.realpath(sysconfig.get_paths()[k]) for k in ('stdlib', 'platstdlib')}\n"
             "def std(name):\n"
             "    f = getattr(sys.modules[name], '__file__', None)\n"
