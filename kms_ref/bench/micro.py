@@ -70,6 +70,7 @@ def kms_ref_cases(tmp: str):
     """(name, function) pairs timing kms_ref."""
     from kms_ref.crypto import ecmult
     from kms_ref.crypto.aes import AES
+    from kms_ref.crypto.bip340 import pubkey_xonly, schnorr_sign as bip340_sign, schnorr_verify as bip340_verify
     from kms_ref.crypto.ecdsa import ecdsa_sign, ecdsa_verify
     from kms_ref.crypto.gcm import GCM
     from kms_ref.crypto.ripemd160 import ripemd160
@@ -88,6 +89,7 @@ def kms_ref_cases(tmp: str):
     signature = ecdsa_sign(seckey, digest)
     other_key = hashlib.sha256(b"kms_ref bench key seen once").digest()
     other_pubkey, other_signature = pubkey_from_seckey(other_key), ecdsa_sign(other_key, digest)
+    xonly, bip340_signature = pubkey_xonly(seckey), bip340_sign(seckey, digest, bytes(32))
     mnemonic = bip39.entropy_to_mnemonic(bytes(32))
     chain = get_chain("BTC", False)
     node = tatum.wallet_node(chain, mnemonic)
@@ -108,6 +110,8 @@ def kms_ref_cases(tmp: str):
         ("ecdsa_verify", lambda: _without_key_tables(ecdsa_verify, other_pubkey, digest, other_signature)),
         ("ecdsa_verify_same_key", lambda: ecdsa_verify(pubkey, digest, signature)),
         ("bch_schnorr_sign", lambda: schnorr_sign(seckey, digest)),
+        ("bip340_sign", lambda: bip340_sign(seckey, digest, bytes(32))),
+        ("bip340_verify", lambda: bip340_verify(xonly, digest, bip340_signature)),
         ("bip32_private_child", lambda: node.ckd_priv(next(counter) % 2 ** 31)),
         ("bip32_public_child", lambda: public_node.ckd_pub(next(counter) % 2 ** 31)),
         ("address_for_index", lambda: tatum.address_from_xpub(chain, xpub, next(counter) % 2 ** 31)),
