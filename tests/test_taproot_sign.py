@@ -108,6 +108,14 @@ def test_key_choice_uses_whichever_key_spends():
     assert "redacted" in repr(KeyChoice((PrivateKey(a),))) and a.hex() not in repr(KeyChoice((PrivateKey(a),)))
 
 
+def test_an_uncompressed_wif_signs_its_taproot_output_too():
+    """A Taproot key is x-only: the WIF's compression flag changes nothing."""
+    a, = keys(5, 1)
+    pending, prevouts = pending_spending([p2tr(a)])
+    check(sign_pending(pending, [wif_encode(a, TESTNET.wif_prefix, compressed=False)], True), prevouts)
+    check(sign_pending(pending, [PrivateKey(a, False)], True), prevouts)
+
+
 def test_litecoin_does_not_sign_taproot():
     a, = keys(4, 1)
     pending, _ = pending_spending([p2tr(a)], chain="LTC")

@@ -73,11 +73,15 @@ def _chain_of(pending: dict, testnet: bool):
 
 
 def spends_taproot(pending: dict) -> bool:
-    """Whether a BTC pending transaction (bitcore JSON) has an input spending a P2TR output."""
+    """Whether a BTC pending transaction (bitcore JSON) has an input spending a P2TR output.
+    A transaction that does not parse answers False: signing it reports why, as before."""
     if not isinstance(pending, dict) or str(pending.get("chain")).upper() != "BTC" \
             or not isinstance(pending.get("serializedTransaction"), str):
         return False
-    prevouts = parse_bitcore_json(pending["serializedTransaction"]).prevouts
+    try:
+        prevouts = parse_bitcore_json(pending["serializedTransaction"]).prevouts
+    except ValueError:
+        return False
     return any(classify(p.script_pubkey)[0] == P2TR for p in prevouts)
 
 
