@@ -10,8 +10,8 @@ printing each command and what came back:
     6 faucet → the address     7 POST /v3/{chain}/transaction with the key's signature ID
     8 GET /v3/kms/{id}: the daemon signed and broadcast it; here is its txId
 
-With `--taproot` (BTC only) steps 2 and 3 ask for the BIP86 key and its Taproot address
-(`--taproot`), so the coins go to a tb1p… address and the daemon spends them by the BIP341 key
+With `--taproot` (BTC only) steps 2 and 3 run `getprivatekey`/`getaddress --taproot`: the BIP86
+key and its Taproot address, so the coins go to a tb1p… address and the daemon spends them by the BIP341 key
 path, paying a second Taproot address; the sandbox checks the Schnorr signature before it accepts.
 
 Nothing leaves the machine, and the wallet and sandbox vanish at the end. The password and the
