@@ -60,7 +60,6 @@ from kms_ref.daemon.cycle import Daemon
 from kms_ref.daemon.journal import Journal, JournalError, journal_path
 from kms_ref.daemon.log import Log
 from kms_ref.daemon.settings import StartError, settings_from
-from kms_ref.passwords.prompt import ask_password
 from kms_ref.store.wallet_store import WalletStore
 
 
@@ -83,7 +82,7 @@ def main(ctx) -> int:
     daemon = None
     previous = {}
     try:
-        daemon = Daemon(settings, ask_password(), journal, log)
+        daemon = Daemon(settings, ctx.password(), journal, log)
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, daemon.on_signal)
         log.info("kms_ref %s daemon: wallet %s, %s, chains %s, API %s%s." % (
