@@ -72,11 +72,14 @@ class StandIn:
                 if not isinstance(data, (bytes, str)):
                     data = json.dumps(data)
                 data = data.encode("utf-8") if isinstance(data, str) else data
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", reply.content_type)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):   # the client gave up (a deadline)
+                    pass
 
             do_GET = do_POST = do_PUT = _handle
 

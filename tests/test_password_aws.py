@@ -278,3 +278,14 @@ def test_daemon_stops_before_any_request_when_the_vault_fails(tmp_path, wallet):
         assert_source_failure(r, SOURCE, [SECRET_KEY], contains="ResourceNotFoundException")
         assert api.calls == []
         assert not os.path.exists(wallet.path + ".journal")
+
+
+def test_container_relative_uri_goes_to_the_ecs_address(tmp_path, wallet):
+    """AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is always asked at http://169.254.170.2 (ECS's
+    link-local address, which no test can serve): checkconfig shows where, without a request."""
+    env = {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/0ab1c2", "AWS_REGION": "eu-west-1",
+           "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:1/ignored",
+           "TATUM_KMS_AWS_SECRET_NAME": NAME}
+    r = run_kms(tmp_path, "--path", wallet.path, "checkconfig", "--aws", env=env)
+    assert r.code == 0, r.err
+    assert "AWS credentials                  : container credentials http://169.254.170.2/v2/credentials/0ab1c2" in r.out

@@ -124,3 +124,17 @@ def test_daemon_run_once(tmp_path, wallet):
                     "--chain", "BTC", env=env)
         assert r.code == 0, r.err
         assert len(vgs.calls) == 1 and [c.path for c in api.calls] == ["/v3/kms/pending/BTC"]
+
+
+def test_the_request_deadline_holds(tmp_path, wallet):
+    """KMS_REF_HTTP_TIMEOUT bounds a vault request as it bounds the daemon's."""
+    import time
+
+    def slow(call):
+        time.sleep(4)
+        return Reply(200, {"data": [{"value": PASSWORD}]})
+
+    with StandIn(slow) as vgs:
+        r = run_kms(tmp_path, "--path", wallet.path, "export", "--vgs",
+                    env=settings(vgs.url, KMS_REF_HTTP_TIMEOUT="1"))
+        assert_source_failure(r, SOURCE, [SECRET], contains="timed out after 1 s")
