@@ -289,3 +289,13 @@ def test_container_relative_uri_goes_to_the_ecs_address(tmp_path, wallet):
     r = run_kms(tmp_path, "--path", wallet.path, "checkconfig", "--aws", env=env)
     assert r.code == 0, r.err
     assert "AWS credentials                  : container credentials http://169.254.170.2/v2/credentials/0ab1c2" in r.out
+
+
+def test_shared_profile_without_static_keys_is_an_error(tmp_path, wallet):
+    """kms_ref does not assume roles (no STS): a role_arn profile is refused with a reason."""
+    (tmp_path / ".aws").mkdir()
+    (tmp_path / ".aws" / "credentials").write_text("[default]\nrole_arn = arn:aws:iam::1:role/x\n"
+                                                   "source_profile = base\n")
+    env = {"AWS_REGION": "eu-west-1", "TATUM_KMS_AWS_SECRET_NAME": NAME}
+    r = run_kms(tmp_path, "--path", wallet.path, "export", "--aws", env=env)
+    assert_source_failure(r, SOURCE, contains="lacks aws_access_key_id or aws_secret_access_key")

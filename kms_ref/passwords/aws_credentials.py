@@ -84,11 +84,11 @@ def _shared_credentials(environ) -> Optional[Tuple[str, Credentials]]:
     if not parser.has_section(profile):
         return None
     section = dict(parser.items(profile))
-    keys = _pair({k.upper(): v for k, v in section.items()}, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                 "AWS_SESSION_TOKEN")
-    if keys is None:
-        raise SourceError(SOURCE, "profile [%s] of %s has no aws_access_key_id/aws_secret_access_key "
+    akid, sak = section.get("aws_access_key_id"), section.get("aws_secret_access_key")
+    if not (akid and sak):
+        raise SourceError(SOURCE, "profile [%s] of %s lacks aws_access_key_id or aws_secret_access_key "
                           "(kms_ref reads static keys only)" % (profile, path))
+    keys = Credentials(akid, sak, section.get("aws_session_token") or None)
     return "shared credentials file %s [%s]" % (path, profile), keys
 
 
