@@ -22,7 +22,7 @@ FLAGS = {
     "to": STR,                                           # convert
     "host": STR, "port": NUM, "state": STR,              # sandbox
     "help": BOOL, "version": BOOL,
-    "aws": BOOL, "vgs": BOOL, "azure": BOOL,             # tatum-kms's cloud stores (refused)
+    "aws": BOOL, "vgs": BOOL, "azure": BOOL,             # the password from a vault
 }
 ALIASES = {"wallets": "wallet", "h": "help"}
 SECRET_FLAGS = {"mnemonic", "privateKey", "password", "pwd", "secret", "key", "wif", "seed"}

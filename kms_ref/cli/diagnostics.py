@@ -15,7 +15,6 @@ from kms_ref.cli.output import Text
 from kms_ref.cli.wallet_commands import entry_chain
 from kms_ref.encoding.wif import wif_decode
 from kms_ref.hd import bip39, tatum
-from kms_ref.passwords.prompt import ask_password
 from kms_ref.store.errors import NoSuchWallet
 from kms_ref.store.wallet_store import WalletStore
 
@@ -26,7 +25,7 @@ def _mask(value):
 
 def checkconfig(ctx, args):
     """tatum-kms's layout (labels padded to 33), with every secret masked entirely — tatum-kms
-    shows the first six characters of the password."""
+    shows the first six characters of the password — and which source gives the password."""
     store = WalletStore(ctx.path)
     fmt = store.format() if store.exists() else None
     rows = [
@@ -40,7 +39,8 @@ def checkconfig(ctx, args):
         ("TATUM_API_KEY", _mask(os.environ.get("TATUM_API_KEY"))),
         ("TATUM_KMS_PASSWORD", _mask(os.environ.get("TATUM_KMS_PASSWORD"))),
         ("TATUM_KMS_DEBUG_MODE", os.environ.get("TATUM_KMS_DEBUG_MODE") or "N/A"),
-    ]
+        ("Password source", ctx.password_source.name),
+    ] + ctx.password_source.describe()   # the source's settings, secrets masked; no request
     return Text("\n".join("%-33s: %s" % row for row in rows))
 
 
@@ -54,7 +54,7 @@ def report(ctx, args):
               "store": {"type": "LOCAL", "exists": store.exists()}}
     warnings, wallets = [], {}
     if store.exists():
-        with store.open(ask_password()) as wallet:
+        with store.open(ctx.password()) as wallet:
             system["store"]["format"] = wallet.format
             if wallet.format == "tatum":
                 warnings.append("The wallet file uses Tatum's format (MD5 key derivation, no "

@@ -6,8 +6,9 @@ HELP = """kms_ref %s — a pure-Python Tatum Key Management System (BTC, LTC, DO
 
 Usage: kms-ref <command> [options]
 
-Wallets (the password comes from TATUM_KMS_PASSWORD or a hidden prompt; mnemonics and private
-keys are only ever typed at a hidden prompt, or piped on standard input):
+Wallets (the password comes from --aws, --azure or --vgs, else TATUM_KMS_PASSWORD, else
+TATUM_KMS_PASSWORD_FILE, else $CREDENTIALS_DIRECTORY/tatum-kms-password, else a hidden prompt;
+mnemonics and private keys are only ever typed at a hidden prompt, or piped on standard input):
   generatewallet <chain>                     new mnemonic and xpub, not stored
   generatemanagedwallet <chain>              new mnemonic, stored; prints signatureId and xpub
   storemanagedwallet <chain>                 store a mnemonic you type
@@ -37,6 +38,9 @@ Trying it out:
 Options:
   --path=FILE            wallet file (default ~/.tatumrc/wallet.dat)
   --testnet              testnet (mainnet otherwise)
+  --aws                  password from AWS Secrets Manager (TATUM_KMS_AWS_SECRET_NAME, ...)
+  --azure                password from Azure Key Vault (TATUM_KMS_AZURE_VAULTURL, ...)
+  --vgs                  password from a VGS alias (TATUM_KMS_VGS_ALIAS, ...)
   --envFile=FILE         .env file (default ~/.tatumrc/.env)
   --apiKey=KEY           Tatum API key (or TATUM_API_KEY); TATUM_API_URL picks the server
   --chain=BTC,LTC        daemon: chains to serve (default all four)

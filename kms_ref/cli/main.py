@@ -21,13 +21,20 @@ DEFAULT_ENV_FILE = "~/.tatumrc/.env"
 
 
 class Context:
-    """What every command needs: the wallet path, the network and the flags."""
+    """What every command needs: the wallet path, the network, the flags and the password."""
 
     def __init__(self, flags: dict):
         self.flags = flags
         self.path = os.path.expanduser(flags.get("path") or DEFAULT_PATH)
         self.testnet = bool(flags.get("testnet"))
         self.env_file = os.path.expanduser(flags.get("envFile") or DEFAULT_ENV_FILE)
+        from kms_ref.passwords.sources import choose
+
+        self.password_source = choose(flags)    # --aws/--azure/--vgs, env, files, prompt
+
+    def password(self, confirm_new: bool = False) -> str:
+        """The wallet password, from the source chosen above (read when a command asks)."""
+        return self.password_source.read(confirm_new)
 
 
 def load_environment(flags: dict) -> None:
@@ -51,9 +58,6 @@ def run(argv: list) -> int:
 
         print(HELP, end="")
         return 0
-    if flags.get("aws") or flags.get("vgs") or flags.get("azure"):
-        raise ValueError("kms_ref keeps the wallet password local: --aws, --vgs and --azure "
-                         "are not supported")
     load_environment(flags)
     ctx = Context(flags)
     command, args = positional[0], positional[1:]

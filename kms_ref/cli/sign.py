@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import sys
 
-from kms_ref.passwords.prompt import ask_password
 from kms_ref.daemon.signer import sign_with_wallet
 from kms_ref.store.wallet_store import WalletStore
 
@@ -52,7 +51,7 @@ def sign_command(ctx, args) -> dict:
     if len(args) > 1:
         raise ValueError("sign takes one pending transaction: a file name or - for stdin")
     store = WalletStore(ctx.path)
-    password = ask_password()
+    password = ctx.password()
     pending = _read_pending(args[0] if args else "-")
     explain = _explain_line if ctx.flags.get("explain") else None
     if explain:

@@ -22,7 +22,7 @@ from kms_ref.hd import bip39, bip86, tatum
 from kms_ref.hd.addresses import address_from_pubkey
 from kms_ref.hd.chains import get_chain
 from kms_ref.cli.output import Lines
-from kms_ref.passwords.prompt import ask_password, ask_secret
+from kms_ref.passwords.prompt import ask_secret
 from kms_ref.store.wallet_store import WalletStore
 
 MNEMONIC_PROMPT = "Enter mnemonic to store:"
@@ -58,7 +58,7 @@ def mnemonic_entry(chain, mnemonic):
 def _store(ctx, entries):
     """Add entries in one locked transaction; returns their signature IDs."""
     store = WalletStore(ctx.path)
-    password = ask_password(confirm_new=not store.exists())
+    password = ctx.password(confirm_new=not store.exists())
     with store.transaction(password) as wallet:
         return [wallet.add(entry) for entry in entries]
 
@@ -79,7 +79,7 @@ def generatemanagedwallet(ctx, args):
 def storemanagedwallet(ctx, args):
     chain = _chain(args, ctx.testnet)
     store = WalletStore(ctx.path)
-    password = ask_password(confirm_new=not store.exists())  # tatum-kms asks this first
+    password = ctx.password(confirm_new=not store.exists())  # tatum-kms asks this first
     mnemonic = bip39.validate_mnemonic(ask_secret(MNEMONIC_PROMPT))
     entry = mnemonic_entry(chain, mnemonic)
     with store.transaction(password) as wallet:
@@ -115,7 +115,7 @@ def generatemanagedprivatekeybatch(ctx, args):
 
 
 def _open(ctx):
-    return WalletStore(ctx.path).open(ask_password())
+    return WalletStore(ctx.path).open(ctx.password())
 
 
 def getmanagedwallet(ctx, args):
@@ -171,7 +171,7 @@ def getaddress(ctx, args):
 
 def removewallet(ctx, args):
     sig_id = _arg(args, 0, "the signature ID")
-    with WalletStore(ctx.path).transaction(ask_password()) as wallet:
+    with WalletStore(ctx.path).transaction(ctx.password()) as wallet:
         wallet.remove(sig_id)
     return None
 
@@ -188,7 +188,7 @@ def convert(ctx, args):
     store = WalletStore(ctx.path)
     if not store.exists():
         raise ValueError("wallet file %s does not exist" % ctx.path)
-    store.convert(ask_password(), target)
+    store.convert(ctx.password(), target)
     return {"path": ctx.path, "format": target}
 
 

@@ -60,7 +60,6 @@ from kms_ref.daemon.cycle import Daemon
 from kms_ref.daemon.journal import Journal, JournalError, journal_path
 from kms_ref.daemon.log import Log
 from kms_ref.daemon.settings import StartError, settings_from
-from kms_ref.passwords.prompt import ask_password
 from kms_ref.store.wallet_store import WalletStore
 
 
@@ -76,14 +75,15 @@ def main(ctx) -> int:
         settings = settings_from(ctx)
         if not WalletStore(settings.path).exists():
             raise StartError("wallet file %s does not exist" % settings.path)
+        password = ctx.password()   # once, from its source, before anything is written
         journal = Journal(journal_path(settings.path)).open()
-    except (StartError, JournalError) as e:
+    except (StartError, JournalError, ValueError) as e:   # ValueError: no password
         return _fail(str(e), getattr(e, "code", 1))
     log = Log(debug=bool(os.environ.get("KMS_REF_DEBUG")))
     daemon = None
     previous = {}
     try:
-        daemon = Daemon(settings, ask_password(), journal, log)
+        daemon = Daemon(settings, password, journal, log)
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, daemon.on_signal)
         log.info("kms_ref %s daemon: wallet %s, %s, chains %s, API %s%s." % (
