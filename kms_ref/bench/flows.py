@@ -20,6 +20,8 @@ import time
 PASSWORD = "bench password"
 API_KEY = "bench-api-key"
 MNEMONIC = " ".join(["abandon"] * 23 + ["art"])  # a valid 24-word mnemonic
+# The directory holding the kms_ref package (kms_ref/bench/flows.py → three levels up).
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 # Runs kms_ref's CLI and, at exit, writes the process's VmHWM (peak RSS of *its own* address
@@ -39,7 +41,7 @@ def run_command(args, home, env_extra=None):
     """(seconds, peak RSS in MiB, stdout) of `kms-ref args` in a fresh process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TATUM_")}
     env.update({"HOME": home, "TATUM_KMS_PASSWORD": PASSWORD, "KMS_REF_BENCH_HWM": os.path.join(home, "hwm"),
-                "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))})
+                "PYTHONPATH": REPOSITORY})
     env.update(env_extra or {})
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", _WRAPPER, *args], cwd=home, env=env,
