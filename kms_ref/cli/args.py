@@ -18,7 +18,8 @@ FLAGS = {
     "period": NUM, "externalUrl": STR, "externalUrlMethod": STR, "runOnce": BOOL,
     "wallet": STR, "transactionIds": STR,               # daemon (--wallets is an alias)
     "explain": BOOL,                                     # sign
-    "to": STR,                                           # convert
+    "to": STR,                                           # convert; journal (a date)
+    "from": STR,                                         # journal (a date)
     "host": STR, "port": NUM, "state": STR,              # sandbox
     "help": BOOL, "version": BOOL,
     "aws": BOOL, "vgs": BOOL, "azure": BOOL,             # tatum-kms's cloud stores (refused)

@@ -155,7 +155,7 @@ class Journal:
         runs = [Run(os.path.join(self.directory, name)) for name in self._manifest.runs]
         self._settled = Settled(runs, dict(self._manifest.open))
         size = os.fstat(self._fd).st_size
-        self._start = folded_prefix(self._fd, size, self._manifest.folded)
+        self._start = folded_prefix(lambda n, offset: os.pread(self._fd, n, offset), size, self._manifest.folded)
         if self._start == size > 0:   # a compaction died between its commit and the truncation
             os.ftruncate(self._fd, 0)
             os.fsync(self._fd)

@@ -191,7 +191,7 @@ class Compaction:
             return
         tail = self.runs[-k:]
         self.runs = self.runs[:-k]
-        self._add_run(merge_records(tail, keep_nothing=bool(self.runs)))
+        self._add_run(merge_records(tail))
         self.retired.extend(tail)
         self.stats["merged"] += total
 

@@ -15,7 +15,7 @@ are merged (`merge_records`) as they pile up — see `journal_compact.py`. Each 
     4096          count records of 32 bytes, sorted by (key, id), 128 to a block:
                     key           16  SHA-256(UTF-8 id), first 16 bytes
                     state          1  b"B" broadcast, b"F" failed, b"D" in doubt, b"R" in doubt
-                                      and reported, b"N" nothing (not-sent: forget older records)
+                                      and reported, b"N" nothing (not-sent: it may be signed again)
                     id length      2  bytes of the UTF-8 id
                     id offset      5  where the id starts in the heap
                     first segment  4  number of the history segment with the ID's first event
@@ -181,10 +181,10 @@ def write_run(path: str, records: Iterable[Record], checkpoint=lambda: None) -> 
     return count
 
 
-def merge_records(runs_oldest_first: List[Run], keep_nothing: bool) -> Iterator[Record]:
+def merge_records(runs_oldest_first: List[Run]) -> Iterator[Record]:
     """The records of several runs as one sorted run: for an ID in more than one, the newest
-    run's record, with the earliest first segment. `keep_nothing=False` drops "N" records (when
-    the oldest run takes part, nothing older is left for them to override)."""
+    run's record, with the earliest first segment. "N" records are kept like the others: they
+    are rare (not-sent), and they point `kms-ref journal ID` to the ID's history."""
     def ranked(rank, run):
         for key, pending_id, state, first, last in run.records():
             yield key, pending_id, rank, state, first, last
@@ -196,10 +196,10 @@ def merge_records(runs_oldest_first: List[Run], keep_nothing: bool) -> Iterator[
         if current is not None and current[0] == key and current[1] == pending_id:
             current[3] = min(current[3], first)   # an older record of the same ID
             continue
-        if current is not None and (keep_nothing or current[2] != NOTHING_CODE):
+        if current is not None:
             yield tuple(current)
         current = [key, pending_id, state, first, last]
-    if current is not None and (keep_nothing or current[2] != NOTHING_CODE):
+    if current is not None:
         yield tuple(current)
 
 

@@ -139,15 +139,16 @@ def write_file(path: str, chunks) -> None:
     fsync_directory(os.path.dirname(path))
 
 
-def folded_prefix(fd: int, size: int, folded: Optional[dict]) -> int:
+def folded_prefix(read, size: int, folded: Optional[dict]) -> int:
     """How many of the live journal's first bytes the history already holds: the manifest's
     "folded" length when the journal still starts with exactly those bytes (a compaction that
-    died between its commit and the truncation), else 0."""
+    died between its commit and the truncation), else 0. `read(n, offset)` reads the journal
+    (os.pread on its descriptor, or slices of a copy); `size` is its length."""
     if not folded or not 0 < folded["bytes"] <= size:
         return 0
     digest, position = hashlib.sha256(), 0
     while position < folded["bytes"]:
-        chunk = os.pread(fd, min(1 << 20, folded["bytes"] - position), position)
+        chunk = read(min(1 << 20, folded["bytes"] - position), position)
         if not chunk:
             return 0
         digest.update(chunk)
