@@ -41,9 +41,9 @@ ones are in `<wallet file>.journal.d/` (`journal_store.py`): gzip'ed segments ho
 ever written, byte for byte, and runs of settled IDs (`journal_index.py`) that tell whether an
 ID was ever signed with one block read per run. `open()` reads the manifest and the live lines
 only — start-up time and memory follow what is open, not the history — and compacts
-(`journal_compact.py`) a live journal bigger than COMPACT_BYTES, which upgrades a journal
-written by an older kms_ref in place on the first start; `compact_if_due()` does it between
-cycles. Every ID ever journaled stays settled across compactions, crashes and restarts.
+(`journal_compact.py`) a live journal bigger than COMPACT_BYTES, or any journal that has no
+history yet: one written by an older kms_ref is upgraded in place on the first start.
+`compact_if_due()` compacts between cycles. Every ID ever journaled stays settled across compactions, crashes and restarts.
 
 One daemon per journal: the daemon holds an exclusive flock(2) on the journal while it runs
 (released when the process dies, SIGKILL included); a second one is refused with JournalLocked.
@@ -56,11 +56,11 @@ import fcntl
 import os
 from typing import List, Optional
 
-from kms_ref.daemon.journal_compact import COMPACT_BYTES, SEGMENT_BYTES, Compaction
+from kms_ref.daemon.journal_compact import COMPACT_BYTES, RUN_IDS, SEGMENT_BYTES, Compaction
 from kms_ref.daemon.journal_events import (BROADCAST, FAILED, IN_DOUBT, NOT_SENT, REPORTED, RESULTS, SIGNING,
                                            Entry, Fold, encode_event, iso_now, parse_line)
 from kms_ref.daemon.journal_index import Run, Settled
-from kms_ref.daemon.journal_store import (checkpoint, folded_prefix, history_dir, load_manifest,
+from kms_ref.daemon.journal_store import (MANIFEST, checkpoint, folded_prefix, history_dir, load_manifest,
                                           remove_garbage)
 from kms_ref.store.atomic_file import PRIVATE_FILE_MODE, make_private_dir
 
@@ -89,10 +89,11 @@ class Journal:
     event; `state`, `txid`, `reported` and `in_doubt` answer from the live lines, then the
     history."""
 
-    def __init__(self, path: str, compact_bytes: int = COMPACT_BYTES, segment_bytes: int = SEGMENT_BYTES):
+    def __init__(self, path: str, compact_bytes: int = COMPACT_BYTES, segment_bytes: int = SEGMENT_BYTES,
+                 run_ids: int = RUN_IDS):
         self.path = path
         self.directory = history_dir(path)
-        self.compact_bytes, self.segment_bytes = compact_bytes, segment_bytes
+        self.compact_bytes, self.segment_bytes, self.run_ids = compact_bytes, segment_bytes, run_ids
         self._fd: Optional[int] = None
         self._live = Fold(self._settled_entry)   # the IDs of the live lines
         self._settled = Settled([], {})          # the history's runs and open in-doubt IDs
@@ -164,7 +165,8 @@ class Journal:
             self._write(b"\n")   # end the torn line, so the next event starts a line of its own
             size += 1
         self._size = size
-        if size - self._start > self.compact_bytes:
+        upgrade = size > 0 and not os.path.exists(os.path.join(self.directory, MANIFEST))   # an older kms_ref's
+        if upgrade or size - self._start > self.compact_bytes:
             self.compacted = self.compact()
             self.torn_lines = self.compacted["unreadable"]
             return
@@ -220,7 +222,7 @@ class Journal:
         """Move the live lines into the history (`journal_compact.py`); its statistics."""
         self.sync()
         job = Compaction(self._fd, self._start, self._size, self.directory, self._manifest,
-                         self._settled.runs, segment_bytes=self.segment_bytes)
+                         self._settled.runs, self.segment_bytes, self.run_ids)
         try:
             self._manifest, runs = job.run()
         except OSError as e:
