@@ -138,11 +138,9 @@ def test_compactions_and_reopening_answer_like_the_plain_fold(tmp_path):
             ids = object_ids(batch * 60, 60)
             some_traffic(journal, rng, ids, previous=object_ids(0, batch * 60))
             with open(path, "rb") as f:
-                written.append(f.read())       # what compact() is about to fold (or still live)
+                live = f.read()
             if journal.compact_if_due():
-                written[-1] = written[-1]
-            else:
-                written.pop()
+                written.append(live)           # now in the history; the live journal starts again
         with open(path, "rb") as f:
             tail = f.read()
         everything = b"".join(written) + tail

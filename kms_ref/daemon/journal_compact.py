@@ -12,8 +12,9 @@ J[start:end], in this order:
     2 runs      each time RUN_IDS IDs are folded, and at the end, the folded IDs sorted into a
                 new run (`journal_index.py`), and the manifest's "open" updated in memory
     3 merges    the newest runs merged into one, in one pass, while the run before them holds
-                no more records than they do together — a binary counter: there are about
-                log2(history / COMPACT_BYTES) runs, and each record is rewritten about as often
+                at most twice as many records as they do together: run sizes grow at least
+                geometrically, so there are O(log(history / COMPACT_BYTES)) runs to search and
+                each record is rewritten O(log) times; the equal runs of an upgrade merge at once
     4 commit    manifest.json replaced: "next" past the new files, the runs, "folded" =
                 {end, SHA-256 of J[:end]}, "open"; then the directory fsync'ed
     5 truncate  J cut to zero bytes and fsync'ed
@@ -179,12 +180,12 @@ class Compaction:
         self.fold = self._new_fold()
 
     def _merge_tail(self) -> None:
-        """3: merge the newest runs into one, in one pass, while the run before them holds no
-        more records than they do together."""
+        """3: merge the newest runs into one, in one pass, while the run before them holds at
+        most twice as many records as they do together."""
         if not self.runs:
             return
         k, total = 1, self.runs[-1].count
-        while k < len(self.runs) and self.runs[-k - 1].count <= total:
+        while k < len(self.runs) and self.runs[-k - 1].count <= 2 * total:
             total += self.runs[-k - 1].count
             k += 1
         if k == 1:
