@@ -6,7 +6,8 @@ process's wall time and peak resident memory (VmHWM, Linux):
 - `getaddress` on a small wallet and on a 25,000-key wallet (kms_ref's format; and the same
   25,000 keys in Tatum's format, which has to be decrypted whole);
 - one daemon cycle (`--runOnce`) against an in-process sandbox: 1,000 wallets with 100 pending
-  single-input transactions, and one pending transaction with 100 P2WPKH inputs.
+  single-input transactions, and one pending transaction with 100 P2WPKH inputs;
+- the daemon's start against the size of its journal's history (`kms_ref.bench.history`).
 """
 
 from __future__ import annotations
@@ -135,11 +136,14 @@ def daemon_cases(home):
 
 
 def report() -> str:
+    from kms_ref.bench.history import journal_cases
+
     lines = ["whole commands (fresh processes; wall time and peak RSS):", ""]
     with tempfile.TemporaryDirectory() as home:
-        for name, (seconds, rss, _) in getaddress_cases(home) + daemon_cases(home):
-            lines.append("  %-48s %7.2f s %7.1f MiB" % (name, seconds, rss))
-    return "\n".join(lines)
+        journal_rows, journal_notes = journal_cases(home)
+        for name, (seconds, rss, _) in getaddress_cases(home) + daemon_cases(home) + journal_rows:
+            lines.append("  %-56s %7.2f s %7.1f MiB" % (name, seconds, rss))
+    return "\n".join(lines + ["", "the journal's history (kms_ref/daemon/journal*.py):"] + journal_notes)
 
 
 if __name__ == "__main__":
