@@ -137,10 +137,12 @@ def daemon_cases(home):
 
 def report() -> str:
     from kms_ref.bench.history import journal_cases
+    from kms_ref.hd.chains import get_chain
 
     lines = ["whole commands (fresh processes; wall time and peak RSS):", ""]
     with tempfile.TemporaryDirectory() as home:
-        journal_rows, journal_notes = journal_cases(home)
+        [(wif, _)] = _keys(1, get_chain("BTC", True))
+        journal_rows, journal_notes = journal_cases(home, run_command, _wallet, wif, API_KEY)
         for name, (seconds, rss, _) in getaddress_cases(home) + daemon_cases(home) + journal_rows:
             lines.append("  %-56s %7.2f s %7.1f MiB" % (name, seconds, rss))
     return "\n".join(lines + ["", "the journal's history (kms_ref/daemon/journal*.py):"] + journal_notes)

@@ -16,8 +16,6 @@ import os
 import re
 import time
 
-from kms_ref.bench.flows import API_KEY, _keys, _wallet, run_command
-
 SIZES = (0, 100_000, 1_000_000)
 
 
@@ -37,20 +35,19 @@ def write_legacy_journal(path: str, n: int) -> None:
             f.write("".join(lines).encode("ascii"))
 
 
-def journal_cases(home: str):
+def journal_cases(home: str, run_command, make_wallet, wif: str, api_key: str):
     """Rows (name, (seconds, peak MiB, stdout)) of whole-process starts, and text lines of the
-    in-process figures."""
+    in-process figures. `flows.report` passes its own `run_command`, `make_wallet` (path,
+    entries) and a BTC testnet key (this module imports nothing from flows: no import cycle)."""
     from kms_ref.daemon.journal import journal_path
-    from kms_ref.hd.chains import get_chain
     from kms_ref.sandbox.server import start_sandbox
 
     rows, notes = [], []
-    [(wif, _)] = _keys(1, get_chain("BTC", True))
-    with start_sandbox(api_key=API_KEY) as sandbox:
-        env = {"TATUM_API_URL": sandbox.url, "TATUM_API_KEY": API_KEY}
+    with start_sandbox(api_key=api_key) as sandbox:
+        env = {"TATUM_API_URL": sandbox.url, "TATUM_API_KEY": api_key}
         for n in SIZES:
             path = os.path.join(home, "history-%d.dat" % n)
-            _wallet(path, [{"privateKey": wif, "chain": "BTC", "testnet": True}])
+            make_wallet(path, [{"privateKey": wif, "chain": "BTC", "testnet": True}])
             write_legacy_journal(journal_path(path), n)
             args = ["daemon", "--path", path, "--testnet", "--chain=BTC", "--runOnce"]
             first = run_command(args, home, env)
