@@ -43,7 +43,8 @@ ID was ever signed with one block read per run. `open()` reads the manifest and 
 only — start-up time and memory follow what is open, not the history — and compacts
 (`journal_compact.py`) a live journal bigger than COMPACT_BYTES, or any journal that has no
 history yet: one written by an older kms_ref is upgraded in place on the first start.
-`compact_if_due()` compacts between cycles. Every ID ever journaled stays settled across compactions, crashes and restarts.
+`compact_if_due()` compacts between cycles. Every ID ever journaled stays settled across compactions, crashes and restarts — as
+long as the journal and its directory stay together: move, back up and restore them as one.
 
 One daemon per journal: the daemon holds an exclusive flock(2) on the journal while it runs
 (released when the process dies, SIGKILL included); a second one is refused with JournalLocked.
@@ -57,8 +58,8 @@ import os
 from typing import List, Optional
 
 from kms_ref.daemon.journal_compact import COMPACT_BYTES, RUN_IDS, SEGMENT_BYTES, Compaction
-from kms_ref.daemon.journal_events import (BROADCAST, FAILED, IN_DOUBT, NOT_SENT, REPORTED, RESULTS, SIGNING,
-                                           Entry, Fold, encode_event, iso_now, parse_line)
+from kms_ref.daemon.journal_events import (BROADCAST, FAILED, IN_DOUBT, MAX_ID_BYTES, NOT_SENT, REPORTED, RESULTS,
+                                           SIGNING, Entry, Fold, encode_event, iso_now, parse_line)
 from kms_ref.daemon.journal_index import Run, Settled
 from kms_ref.daemon.journal_store import (MANIFEST, checkpoint, folded_prefix, history_dir, load_manifest,
                                           remove_garbage)
@@ -203,6 +204,8 @@ class Journal:
     def record(self, pending_id: str, event: str, **fields) -> None:
         """Append one event. A "signing" line is durable (fsync'ed, with every line before it)
         when this returns; any other line is durable at the next "signing" or `sync()`."""
+        if not isinstance(pending_id, str) or len(pending_id.encode("utf-8")) > MAX_ID_BYTES:
+            raise JournalError("a pending ID must be a string of at most %d bytes" % MAX_ID_BYTES)
         line = encode_event(pending_id, event, fields)
         checkpoint()
         self._write(line)
