@@ -18,12 +18,12 @@ import sys
 import pytest
 
 from kms_ref.daemon import journal as journal_module
-from kms_ref.daemon.journal import IN_DOUBT, Journal
+from kms_ref.daemon.journal import IN_DOUBT, Journal, journal_path
 from kms_ref.daemon.journal_audit import History
 from kms_ref.daemon.journal_events import Fold, parse_line
 from kms_ref.daemon.journal_index import Run, id_key, merge_records, write_run
 from kms_ref.daemon.journal_store import CRASH_ENV, MANIFEST, load_manifest, segments
-from tests.cli_helpers import REPO
+from tests.cli_helpers import REPO, kms
 
 SEED = 1616
 
@@ -289,3 +289,51 @@ def test_intent_is_durable_before_record_returns_and_results_ride_on_the_next(tm
         journal.sync()
         journal.sync()
         assert synced[-1] == os.path.getsize(path) and len(synced) == 3
+
+
+# -- kms-ref journal -------------------------------------------------------------------------------
+
+def small_history(tmp_path):
+    """A wallet path whose journal has a history (one compaction) and live lines."""
+    wallet = tmp_path / "wallet.dat"
+    with Journal(journal_path(str(wallet))) as journal:
+        journal.record("gone", "signing", txid="a" * 64, chain="BTC")
+        journal.record("gone", "broadcast", txId="a" * 64)
+        journal.record("doubt", "signing", txid="b" * 64, chain="LTC")
+        journal.compact()
+        journal.record("live", "signing", txid="c" * 64, chain="DOGE")
+        journal.record("live", "failed", error="HTTP 400")
+    return wallet
+
+
+def test_journal_command(tmp_path):
+    wallet = small_history(tmp_path)
+    summary = kms(tmp_path, "journal", "--path", str(wallet)).json()
+    assert summary["inDoubt"] == [{"id": "doubt", "txid": "b" * 64, "chain": "LTC"}]
+    assert summary["live"]["events"] == 2 and summary["history"]["segments"] == 1
+    story = kms(tmp_path, "journal", "--path", str(wallet), "gone").json()
+    assert (story["state"], story["txid"], [e["event"] for e in story["events"]]) == \
+        ("broadcast", "a" * 64, ["signing", "broadcast"])
+    assert kms(tmp_path, "journal", "--path", str(wallet), "live").json()["state"] == "failed"
+    assert kms(tmp_path, "journal", "--path", str(wallet), "never").json() == {"id": "never", "state": None, "events": []}
+    window = kms(tmp_path, "journal", "--path", str(wallet), "--from", "2000-01-01", "--to", "2999-01-01").json()
+    assert [e["id"] for e in window["broadcast"]] == ["gone"]
+    assert kms(tmp_path, "journal", "--path", str(wallet), "--to", "2000-01-01").json()["broadcast"] == []
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--from", "yesterday"], "is not a date"),
+    (["--to", "2024-13-01"], "is not a date"),
+    (["gone", "--from", "2024-01-01"], "not both"),
+    (["gone", "live"], "not both"),
+], ids=["word", "month-13", "id-and-date", "two-ids"])
+def test_journal_command_refuses_bad_input(tmp_path, args, message):
+    wallet = small_history(tmp_path)
+    r = kms(tmp_path, "journal", "--path", str(wallet), *args)
+    assert r.code == 1 and message in r.error()
+
+
+def test_journal_command_without_a_journal(tmp_path):
+    r = kms(tmp_path, "journal", "--path", str(tmp_path / "wallet.dat"))
+    assert r.code == 1 and "no journal at" in r.error()
+    assert not os.path.exists(journal_path(str(tmp_path / "wallet.dat")))   # reading creates nothing

@@ -36,9 +36,12 @@ def parse_date(text: str) -> str:
     """A date or time as the journal writes it ("2024-01-31T12:00:00.000Z"); UTC unless an
     offset is given; a bare date is its midnight."""
     text = text.strip()
-    if not DATE.match(text):
-        raise ValueError("%r is not a date: use 2024-01-31 or 2024-01-31T12:00:00Z (UTC)" % text)
-    moment = datetime.fromisoformat(text[:-1] if text.endswith("Z") else text)
+    try:
+        if not DATE.match(text):
+            raise ValueError("not the shape of a date")
+        moment = datetime.fromisoformat(text[:-1] if text.endswith("Z") else text)
+    except ValueError:   # the shape, or a month 13, a February 30, ...
+        raise ValueError("%r is not a date: use 2024-01-31 or 2024-01-31T12:00:00Z (UTC)" % text) from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (moment.microsecond // 1000)
