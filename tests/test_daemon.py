@@ -7,6 +7,7 @@ nothing is ever broadcast twice, across cycles, restarts and a SIGKILL mid-broad
 """
 
 import contextlib
+import gzip
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from kms_ref.daemon.tatum_client import TatumClient
 from kms_ref.net.http_client import HttpError
 from kms_ref.hd.chains import get_chain
 from kms_ref.daemon.journal import IN_DOUBT, Journal, JournalLocked, journal_path
+from kms_ref.daemon.journal_audit import History
 from kms_ref.store import WalletStore
 from tests.cli_helpers import PASSWORD, REPO, kms
 from tests.fake_tatum import Block, Drip, Drop, FakeTatum, Reply, Sleep
@@ -103,9 +105,16 @@ def assert_log_lines(text):
         assert "Traceback" not in line
 
 
+def journal_lines(path):
+    """Every line ever journaled: the history segments, then the live journal (a start compacts
+    the lines of earlier runs into the history)."""
+    with History(path) as history:
+        parts = [gzip.open(s.path).read() for s in history.segments] + [history.live]
+    return b"".join(parts).decode().splitlines()
+
+
 def journal_events(wallet, tx_id):
-    with open(journal_path(str(wallet))) as f:
-        return [e for e in map(json.loads, f) if e["id"] == tx_id]
+    return [e for e in map(json.loads, journal_lines(journal_path(str(wallet)))) if e["id"] == tx_id]
 
 
 def sent_ids(api):
@@ -582,7 +591,6 @@ def test_journal_states_torn_line_and_lock(tmp_path):
         journal.record("b", "reported")
     with Journal(path) as journal:
         assert journal.reported("b") and not journal.reported("d") and journal.state("b") == IN_DOUBT
-    with open(path) as f:
-        lines = f.read().splitlines()
+    lines = journal_lines(path)
     assert lines[-2] == '{"t":"x","id":"d","event":"broa' and json.loads(lines[-1])["event"] == "reported"
 

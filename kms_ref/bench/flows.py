@@ -6,7 +6,8 @@ process's wall time and peak resident memory (VmHWM, Linux):
 - `getaddress` on a small wallet and on a 25,000-key wallet (kms_ref's format; and the same
   25,000 keys in Tatum's format, which has to be decrypted whole);
 - one daemon cycle (`--runOnce`) against an in-process sandbox: 1,000 wallets with 100 pending
-  single-input transactions, and one pending transaction with 100 P2WPKH inputs.
+  single-input transactions, and one pending transaction with 100 P2WPKH inputs;
+- the daemon's start against the size of its journal's history (`kms_ref.bench.history`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import time
 PASSWORD = "bench password"
 API_KEY = "bench-api-key"
 MNEMONIC = " ".join(["abandon"] * 23 + ["art"])  # a valid 24-word mnemonic
+# The directory holding the kms_ref package (kms_ref/bench/flows.py → three levels up).
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 # Runs kms_ref's CLI and, at exit, writes the process's VmHWM (peak RSS of *its own* address
@@ -39,7 +42,7 @@ def run_command(args, home, env_extra=None):
     """(seconds, peak RSS in MiB, stdout) of `kms-ref args` in a fresh process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TATUM_")}
     env.update({"HOME": home, "TATUM_KMS_PASSWORD": PASSWORD, "KMS_REF_BENCH_HWM": os.path.join(home, "hwm"),
-                "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))})
+                "PYTHONPATH": REPOSITORY})
     env.update(env_extra or {})
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", _WRAPPER, *args], cwd=home, env=env,
@@ -133,11 +136,16 @@ def daemon_cases(home):
 
 
 def report() -> str:
+    from kms_ref.bench.history import journal_cases
+    from kms_ref.hd.chains import get_chain
+
     lines = ["whole commands (fresh processes; wall time and peak RSS):", ""]
     with tempfile.TemporaryDirectory() as home:
-        for name, (seconds, rss, _) in getaddress_cases(home) + daemon_cases(home):
-            lines.append("  %-48s %7.2f s %7.1f MiB" % (name, seconds, rss))
-    return "\n".join(lines)
+        [(wif, _)] = _keys(1, get_chain("BTC", True))
+        journal_rows, journal_notes = journal_cases(home, run_command, _wallet, wif, API_KEY)
+        for name, (seconds, rss, _) in getaddress_cases(home) + daemon_cases(home) + journal_rows:
+            lines.append("  %-56s %7.2f s %7.1f MiB" % (name, seconds, rss))
+    return "\n".join(lines + ["", "the journal's history (kms_ref/daemon/journal*.py):"] + journal_notes)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
     dotenv.py           `.env` files; help.py the help text; output.py JSON out, errors
     wallet_commands.py  generatewallet, store…, get…, removewallet, export, convert
     diagnostics.py      checkconfig, report
+    journal_command.py  `journal`: the daemon's journal, for audits
     sign.py             `sign`: one pending transaction, offline
     demo.py             `demo`: the walkthrough against a private sandbox
 

@@ -19,7 +19,8 @@ FLAGS = {
     "wallet": STR, "transactionIds": STR,               # daemon (--wallets is an alias)
     "explain": BOOL,                                     # sign
     "taproot": BOOL,                                     # getaddress, getprivatekey, demo (BIP86)
-    "to": STR,                                           # convert
+    "to": STR,                                           # convert; journal (a date)
+    "from": STR,                                         # journal (a date)
     "host": STR, "port": NUM, "state": STR,              # sandbox
     "help": BOOL, "version": BOOL,
     "aws": BOOL, "vgs": BOOL, "azure": BOOL,             # the password from a vault

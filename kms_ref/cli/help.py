@@ -30,6 +30,13 @@ Signing:
   daemon                                     sign and broadcast pending transactions
   sign [FILE|-] [--explain]                  sign one pending transaction offline
 
+Audit (the daemon's journal, beside the wallet; no password asked):
+  journal                                    where the journal is, its size, in-doubt IDs
+  journal <pendingId>                        every event of one pending transaction, and its state
+  journal --from=DATE [--to=DATE]            what the daemon broadcast from DATE up to (not
+                                             including) --to; DATE is 2024-01-31 or
+                                             2024-01-31T12:00:00Z (UTC)
+
 Trying it out:
   sandbox [--host H] [--port P] [--api-key K] [--state FILE]   a local Tatum-compatible API
   demo [--chain C] [--taproot]               the whole walkthrough against a private sandbox

@@ -79,9 +79,10 @@ def run(argv: list) -> int:
 
         return demo_main(ctx)
     from kms_ref.cli.diagnostics import COMMANDS as DIAGNOSTICS
+    from kms_ref.cli.journal_command import COMMANDS as JOURNAL
     from kms_ref.cli.wallet_commands import COMMANDS
 
-    COMMANDS = dict(COMMANDS, **DIAGNOSTICS)
+    COMMANDS = dict(COMMANDS, **DIAGNOSTICS, **JOURNAL)
     if command not in COMMANDS:
         raise ValueError("unsupported command %r; see kms-ref --help" % command)
     emit(COMMANDS[command](ctx, args))

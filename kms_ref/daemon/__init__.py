@@ -4,7 +4,10 @@
     settings.py      flags and environment, all checked before the first request
     signer.py        the keys of a pending transaction, from the open wallet store
     four_eye.py      --externalUrl: sign only what an external system approves
-    journal.py       what was signed and broadcast, so that nothing is ever sent twice
+    journal.py       what was signed and broadcast, so that nothing is ever sent twice; its
+                     history: journal_events (what each line means), journal_index (runs of
+                     settled IDs), journal_store (the history directory and its manifest),
+                     journal_compact (live lines into history), journal_audit (`kms-ref journal`)
     broadcast.py     one broadcast and what each outcome means; the cycle's batch report
     log.py           tatum-kms's log line format
     cycle.py         one cycle over every chain, and the loop of cycles

@@ -26,7 +26,7 @@ from typing import List
 from kms_ref.crypto.ecmult import precompute_g
 from kms_ref.daemon.broadcast import Broadcaster, Outcomes, in_doubt_message
 from kms_ref.daemon.four_eye import approved
-from kms_ref.daemon.journal import IN_DOUBT, Journal
+from kms_ref.daemon.journal import IN_DOUBT, Journal, JournalError
 from kms_ref.daemon.log import Log
 from kms_ref.daemon.settings import EXIT_UNREACHABLE, ID_PATTERN, MAX_BACKOFF, MAX_SIGNATURE_IDS, Settings
 from kms_ref.daemon.signer import sign_with_wallet
@@ -137,7 +137,10 @@ class Daemon:
                 if self.stop.is_set():
                     break
                 self.process(tx, chain, outcomes)
+        self.journal.sync()    # the cycle's results are durable before they are reported...
         outcomes.report(self.client, self.journal)
+        self.journal.sync()    # ... and so is "reported" (journal.py: one fsync per broadcast)
+        self.compact_journal()
         reached = answered > 0 or asked == 0
         if not reached and self._trouble is None:
             self._trouble = str(first_error)
@@ -147,6 +150,17 @@ class Daemon:
             self._trouble = None
             self.log.info("Tatum API at %s answers again." % self.s.api_url)
         return reached
+
+    def compact_journal(self) -> None:
+        """Move the live journal into its history once it has grown (journal.py); a failure
+        leaves the journal as it was, and only delays this."""
+        try:
+            done = self.journal.compact_if_due()
+        except JournalError as e:
+            self.log.error("%s; trying again after the next cycle." % e)
+            return
+        if done:
+            self.log.info("Journal: %d lines moved into its history in %.2f s." % (done["lines"], done["seconds"]))
 
     def process(self, tx, chain: str, outcomes: Outcomes) -> None:
         """Sign and broadcast one pending transaction; what fails goes to `outcomes`."""

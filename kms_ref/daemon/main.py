@@ -90,6 +90,9 @@ def main(ctx) -> int:
             __version__, settings.path, "testnet" if settings.testnet else "mainnet",
             ",".join(settings.chains), settings.api_url,
             ", one cycle" if settings.run_once else ", every %g s" % settings.period))
+        if journal.compacted:
+            log.info("Journal %s: %d lines moved into its history %s in %.1f s." % (
+                journal.path, journal.compacted["lines"], journal.directory, journal.compacted["seconds"]))
         if journal.torn_lines:
             log.error("Journal %s: %d unreadable line(s) ignored (a crash while writing?)."
                       % (journal.path, journal.torn_lines))
