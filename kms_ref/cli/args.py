@@ -25,7 +25,6 @@ main prints as a usage line and the one-line `{"error": ...}` (exit 2).
 from __future__ import annotations
 
 import argparse
-import difflib
 import math
 from typing import NamedTuple, Optional
 
@@ -235,6 +234,8 @@ def parse_command_line(argv: list) -> Parsed:
         del after[0]                                     # `kms-ref -- export`
     command = BY_NAME.get(word)
     if command is None:
+        import difflib
+
         guess = difflib.get_close_matches(word, list(BY_NAME), n=1)
         hint = "; did you mean %s?" % guess[0] if guess and not looks_like_secret(word) else ""
         raise UsageError("unsupported command %s%s (kms-ref --help lists them)" % (shown(word), hint))

@@ -20,7 +20,6 @@ from kms_ref import __version__
 from kms_ref.cli.args import Parsed, ShowHelp, ShowVersion, UsageError, parse_command_line
 from kms_ref.cli.flags import ENV_FILE, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PATH
 from kms_ref.cli.output import emit, fail
-from kms_ref.store.errors import NoSuchWallet, StoreError
 
 
 class Context:
@@ -80,6 +79,8 @@ def run(argv: list) -> int:
                          "are not supported")
     load_environment(ctx)
     function = _function(parsed.command.run)
+    from kms_ref.store.errors import NoSuchWallet, StoreError   # here: --help and --version stay light
+
     try:
         if parsed.command.kind == "exit":
             return function(ctx)

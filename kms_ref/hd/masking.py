@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import re
 
-from kms_ref.hd.bip39 import wordlist
-
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{64,}")
 _BASE58_RUN = re.compile(r"[1-9A-HJ-NP-Za-km-z]{50,}")
 _WORD = re.compile(r"[A-Za-z]+")
@@ -35,6 +33,8 @@ def looks_like_secret(text) -> bool:
         return False
     if _HEX_RUN.search(text) or _BASE58_RUN.search(text):
         return True
+    from kms_ref.hd.bip39 import wordlist   # on first use: most command lines never need it
+
     words = set(wordlist())
     run = 0
     for token in re.split(r"[\s,;]+", text.strip()):
