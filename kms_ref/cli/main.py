@@ -31,7 +31,6 @@ class Context:
         self.flags = parsed.flags
         self.path = os.path.expanduser(self.flags.get("path") or PATH.default)
         self.testnet = bool(self.flags.get("testnet"))
-        self.testnet_given = "testnet" in self.flags   # --testnet, --no-testnet or --testnet=…
         self.env_file = os.path.expanduser(self.flags.get("envFile") or ENV_FILE.default)
         self.env_files_read = []
 
