@@ -224,8 +224,8 @@ def parse_command_line(argv: list) -> Parsed:
     at = find_command(tokens)
     if at is None:
         _, extra = build_parser(None).parse_known_intermixed_args(_rewrite_bool_values(before))
-        for token in extra:
-            raise _unknown_option(token, None)
+        if extra:
+            raise _unknown_option(extra[0], None)
         raise UsageError("no command given (kms-ref --help lists them)")
     word = tokens[at]
     if at < cut:
@@ -244,8 +244,8 @@ def parse_command_line(argv: list) -> Parsed:
     except UsageError as e:
         e.command = command.name
         raise
-    for token in extra:
-        raise _unknown_option(token, command)
+    if extra:                                            # only unknown options land here
+        raise _unknown_option(extra[0], command)
     flags = {k: v for k, v in vars(namespace).items() if k != "words"}
     args = namespace.words + after
     if len(args) > len(command.args):
