@@ -261,3 +261,18 @@ def test_explain_of_a_pending_list_of_one(tmp_path):
     (tmp_path / "pending.json").write_text(json.dumps([dict(case["pending"], hashes=ids)]))
     r = kms(tmp_path, "--path", str(tmp_path / "w.dat"), "sign", str(tmp_path / "pending.json"), "--testnet", "--explain")
     assert r.json() == {"txData": case["signed"]} and "== input 0" in r.err
+
+
+def test_an_input_explain_does_not_take_apart_shows_what_the_signer_said():
+    """A kind tx.explain has no page for (here P2TR) is not an error: its section shows the lines
+    the signer's own explain callback gave for that input."""
+    from kms_ref.tx.explain import explain_signed
+    from kms_ref.tx.transaction import Transaction, TxIn, TxOut
+
+    tx = Transaction(2, [TxIn(bytes(32), 0, b"", witness=[bytes(64)])], [TxOut(1000, bytes(22))])
+    lines = []
+    explain_signed(tx, "BTC", [2000], [bytes([0x51, 32]) + bytes(32)], lines.append,
+                   signer_lines={0: ["input 0 (p2tr, BIP341 key path): ...", "a BIP340 step"]})
+    text = "\n".join(lines)
+    assert "locked by P2TR 5120" in text and "not taken apart here" in text
+    assert "input 0 (p2tr, BIP341 key path): ..." in text and "a BIP340 step" in text

@@ -18,6 +18,7 @@ witness. `--showSecrets` adds the private key d, the nonce k and the RFC 6979 st
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 from kms_ref.crypto.keys import pubkey_from_seckey
@@ -84,18 +85,35 @@ def sign_command(ctx, args) -> dict:
     store = WalletStore(ctx.path)
     password = ask_password()
     pending = _read_pending(args[0] if args else "-")
-    keys = []
+    keys, signer = [], _SignerLines()
     with store.open(password) as wallet:
         try:
-            tx_hex = sign_with_wallet(wallet, pending, ctx.testnet, keys_used=keys)
+            tx_hex = sign_with_wallet(wallet, pending, ctx.testnet, signer if explain else None, keys_used=keys)
         except SigningError as e:
             raise SigningError("%s (wallet file %s)" % (e, ctx.path)) from None
     if explain:
-        _explain(pending, tx_hex, keys, ctx.testnet, show_secrets, textbook)
+        _explain(pending, tx_hex, keys, ctx.testnet, show_secrets, textbook, signer.by_input)
     return {"txData": tx_hex}
 
 
-def _explain(pending: dict, tx_hex: str, keys: list, testnet: bool, show_secrets: bool, textbook: bool) -> None:
+class _SignerLines:
+    """The signer's own explain lines (kms_ref.tx.sign), by input: a line that starts "input N"
+    opens input N, and the crypto layer's lines that follow belong to it. tx.explain shows them
+    only for an input kind it does not take apart itself."""
+
+    def __init__(self):
+        self.by_input, self._current = {}, None
+
+    def __call__(self, line: str) -> None:
+        match = re.match(r"input (\d+)\b", line)
+        if match:
+            self._current = int(match.group(1))
+        if self._current is not None:
+            self.by_input.setdefault(self._current, []).append(line)
+
+
+def _explain(pending: dict, tx_hex: str, keys: list, testnet: bool, show_secrets: bool, textbook: bool,
+             signer_lines: dict) -> None:
     chain = get_chain(pending.get("chain"), testnet)
     signed = parse_hex(tx_hex)
     if chain.symbol == "BCH":
@@ -112,7 +130,7 @@ def _explain(pending: dict, tx_hex: str, keys: list, testnet: bool, show_secrets
     _say("== kms-ref sign --explain: pending transaction %s, %s, %d input(s), %d output(s)"
          % (shown(pending.get("id")), chain, len(signed.inputs), len(signed.outputs)))
     _say("   (numbers in the transaction are little-endian; hashes and keys are hex; n is the order of G)")
-    explain_signed(signed, chain.symbol, amounts, scripts, _say, secrets, show_secrets, textbook)
+    explain_signed(signed, chain.symbol, amounts, scripts, _say, secrets, show_secrets, textbook, signer_lines)
     _say("")
     _say("== signed transaction, %d bytes, txid %s: every input verified before release"
          % (len(tx_hex) // 2, signed.txid()))

@@ -36,30 +36,40 @@ INDENT = "   "
 
 def explain_signed(signed: Transaction, chain: str, amounts: Sequence[int], scripts: Optional[Sequence[bytes]],
                    say: Say, keys: Optional[Dict[bytes, bytes]] = None,
-                   show_secrets: bool = False, textbook: bool = False) -> None:
+                   show_secrets: bool = False, textbook: bool = False,
+                   signer_lines: Optional[Dict[int, list]] = None) -> None:
     """Explain every input of `signed`. `scripts` are the spent outputs' scripts (None for BCH:
     Tatum sends none, each input spends P2PKH of its key). `keys` maps a public key (as the input
-    shows it) to its 32-byte secret, needed for show_secrets and textbook."""
+    shows it) to its 32-byte secret, needed for show_secrets and textbook. An input of a kind
+    this module does not take apart is shown by what the signer itself said about it while
+    signing (`signer_lines`: input index → the lines of tx.sign's `explain` callback)."""
     if (show_secrets or textbook) and keys is None:
         raise ValueError("showing secrets or the textbook path needs the keys")
     for i in range(len(signed.inputs)):
         script = scripts[i] if scripts is not None else None
-        _Input(signed, i, chain, amounts[i], script, say, keys or {}, show_secrets, textbook).explain()
+        _Input(signed, i, chain, amounts[i], script, say, keys or {}, show_secrets, textbook,
+               (signer_lines or {}).get(i, [])).explain()
 
 
 class _Input:
-    def __init__(self, tx, i, chain, amount, script, say, keys, show_secrets, textbook):
+    def __init__(self, tx, i, chain, amount, script, say, keys, show_secrets, textbook, signer_lines):
         self.tx, self.i, self.chain, self.amount, self.script = tx, i, chain, amount, script
         self.keys, self.show_secrets, self.textbook = keys, show_secrets, textbook
+        self.signer_lines = signer_lines
         self.say = lambda text="": say(INDENT + text if text else "")
         self.txin = tx.inputs[i]
 
     def explain(self) -> None:
         kind, label, sig, pubkey = self._parts()
-        hash_type = sig[-1]
         self.say()
         self.say("== input %d spends %s:%d, %d sat, locked by %s"
                  % (self.i, self.txin.prev_txid, self.txin.vout, self.amount, label))
+        if sig is None:
+            self.say("not taken apart here; what the signer said while signing it:")
+            for line in self.signer_lines or ["(nothing)"]:
+                self.say("  " + line)
+            return
+        hash_type = sig[-1]
         if self.chain == "BCH":
             script_code = p2pkh_script(hash160(pubkey))
             fields = forkid_fields(self.tx, self.i, script_code, self.amount, hash_type)
@@ -107,7 +117,7 @@ class _Input:
         elif kind in (P2WPKH, P2SH):
             sig, pubkey = txin.witness
         else:
-            raise ValueError("input %d spends a %s output, which explain does not know" % (self.i, kind))
+            return kind, kind.upper() + " " + self.script.hex(), None, None
         return kind, ("P2SH-P2WPKH" if kind == P2SH else kind.upper()) + " " + self.script.hex(), sig, pubkey
 
     def _secret(self, pubkey: bytes) -> bytes:
