@@ -196,8 +196,8 @@ def test_sign_command_explains_taproot_and_keeps_the_keys(tmp_path):
     check(r.json()["txData"], prevouts)
     for label in ("input 0 (p2tr, BIP341 key path)", "hash_TapTweak", "output key", "SigMsg hash_type = 00",
                   "SigMsg sha_amounts", "SigMsg sha_scriptpubkeys", "SigMsg spend_type = 00", "SigMsg input_index",
-                  "hash_TapSighash", "BIP340 sign: e = ", "checked before release", "input 1 (p2wpkh)",
-                  "rfc 6979"):
+                  "hash_TapSighash", "BIP340 sign: e = ", "checked before release", "locked by P2WPKH",
+                  "BIP143 (segwit version 0) items 1-10", "rfc 6979"):
         assert label.lower() in r.err.lower(), label
     for secret in (bip86_key(4), taproot_tweak_seckey(bip86_key(4)), bip44_key(4)):
         assert secret.hex() not in r.err and wif_encode(secret, TESTNET.wif_prefix) not in r.err

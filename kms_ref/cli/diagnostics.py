@@ -1,6 +1,7 @@
 """`checkconfig` and `report`: what kms_ref sees of its configuration and wallets, never a secret.
 
-`checkconfig` uses tatum-kms's layout (labels padded to 33) with every secret masked entirely;
+`checkconfig` uses tatum-kms's layout (labels padded to 33) with every secret masked entirely,
+and names the .env files it actually read;
 `report` lists wallet types, chains and networks with warnings (tatum-kms 8.0.1 crashes on this
 command; kms_ref prints what it meant to print).
 """
@@ -35,6 +36,7 @@ def checkconfig(ctx, args):
         ("Wallet store type", "LOCAL"),
         ("Wallet file format", fmt or "N/A"),
         ("Environment vars file", ctx.env_file),
+        ("Environment files read", ", ".join(ctx.env_files_read) or "none"),
         ("TATUM_API_URL", os.environ.get("TATUM_API_URL") or "N/A"),
         ("TATUM_API_KEY", _mask(os.environ.get("TATUM_API_KEY"))),
         ("TATUM_KMS_PASSWORD", _mask(os.environ.get("TATUM_KMS_PASSWORD"))),
@@ -103,9 +105,3 @@ def _report_entry(entry):
     if warnings:
         info["warnings"] = warnings
     return info
-
-
-COMMANDS = {
-    "checkconfig": checkconfig,
-    "report": report,
-}

@@ -24,7 +24,7 @@ def journal(ctx, args):
         raise ValueError("no journal at %s: the daemon has not run for the wallet %s" % (path, ctx.path))
     since = parse_date(str(ctx.flags["from"])) if ctx.flags.get("from") else None
     until = parse_date(str(ctx.flags["to"])) if ctx.flags.get("to") else None
-    if len(args) > 1 or (args and (since or until)):
+    if args and (since or until):
         raise ValueError("kms-ref journal takes one pending ID, or --from/--to, not both")
     with History(path) as history:
         if args:
@@ -33,7 +33,3 @@ def journal(ctx, args):
             return {"from": since, "to": until, "broadcast": history.broadcasts(since, until)}
         return history.summary()
 
-
-COMMANDS = {
-    "journal": journal,
-}

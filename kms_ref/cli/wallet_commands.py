@@ -21,6 +21,7 @@ from kms_ref.encoding.wif import wif_decode, wif_encode
 from kms_ref.hd import bip39, bip86, tatum
 from kms_ref.hd.addresses import address_from_pubkey
 from kms_ref.hd.chains import get_chain
+from kms_ref.cli.args import UsageError
 from kms_ref.cli.output import Lines
 from kms_ref.passwords.prompt import ask_secret
 from kms_ref.store.wallet_store import WalletStore
@@ -32,13 +33,13 @@ MAX_BATCH = 100_000
 
 def _chain(args, testnet):
     if not args:
-        raise ValueError("missing argument: the chain (BTC, LTC, DOGE or BCH)")
+        raise UsageError("missing argument: the chain (BTC, LTC, DOGE or BCH)")
     return get_chain(args[0], testnet)
 
 
 def _arg(args, position, what):
     if len(args) <= position or args[position] == "":
-        raise ValueError("missing argument: %s" % what)
+        raise UsageError("missing argument: %s" % what)
     return args[position]
 
 
@@ -130,7 +131,23 @@ def _entry_at(ctx, args):
     index = tatum.check_index(_arg(args, 1, "the index"))
     with _open(ctx) as wallet:
         entry = wallet.get(sig_id)
-    return sig_id, entry, entry_chain(entry), index
+    chain = entry_chain(entry)
+    _warn_on_other_network(ctx, sig_id, chain)
+    return sig_id, entry, chain, index
+
+
+def _warn_on_other_network(ctx, sig_id, chain):
+    """The wallet's own network decides the answer, as in tatum-kms; a --testnet (or its absence)
+    that says otherwise is pointed out on stderr, so that nobody funds an address of the wrong
+    network believing the flag chose it."""
+    if chain.testnet == ctx.testnet:
+        return
+    if chain.testnet:
+        ctx.warn("wallet %s is a %s wallet: this answer is for testnet, as the wallet is; add "
+                 "--testnet to say so" % (sig_id, chain))
+    else:
+        ctx.warn("wallet %s is a %s wallet: this answer is for mainnet, as the wallet is; "
+                 "--testnet does not change it" % (sig_id, chain))
 
 
 def _taproot(ctx, chain) -> bool:
@@ -190,18 +207,3 @@ def convert(ctx, args):
         raise ValueError("wallet file %s does not exist" % ctx.path)
     store.convert(ctx.password(), target)
     return {"path": ctx.path, "format": target}
-
-
-COMMANDS = {
-    "generatewallet": generatewallet,
-    "generatemanagedwallet": generatemanagedwallet,
-    "storemanagedwallet": storemanagedwallet,
-    "storemanagedprivatekey": storemanagedprivatekey,
-    "generatemanagedprivatekeybatch": generatemanagedprivatekeybatch,
-    "getmanagedwallet": getmanagedwallet,
-    "getprivatekey": getprivatekey,
-    "getaddress": getaddress,
-    "removewallet": removewallet,
-    "export": export,
-    "convert": convert,
-}

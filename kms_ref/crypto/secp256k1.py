@@ -178,15 +178,21 @@ def point_add(p1, p2):
     return to_affine(jacobian_add_affine(to_jacobian(p1), p2))
 
 
-def point_mul(k: int, point):
+def point_mul(k: int, point, step=None):
     """k·point by double-and-add, most significant bit first. The definition; the tests use it
-    as the yardstick for every fast multiplication in `kms_ref.crypto.ecmult`."""
+    as the yardstick for every fast multiplication in `kms_ref.crypto.ecmult`. `step`, if given,
+    hears each operation as it happens — step("double", bit) and step("add", bit) — for
+    `kms-ref sign --textbook` (kms_ref.crypto.textbook)."""
     k %= N
     acc = INFINITY_J
     for bit in range(k.bit_length() - 1, -1, -1):
         acc = jacobian_double(acc)
+        if step:
+            step("double", bit)
         if (k >> bit) & 1:
             acc = jacobian_add_affine(acc, point)
+            if step:
+                step("add", bit)
     return to_affine(acc)
 
 

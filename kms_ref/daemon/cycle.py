@@ -144,8 +144,13 @@ class Daemon:
         reached = answered > 0 or asked == 0
         if not reached and self._trouble is None:
             self._trouble = str(first_error)
-            self.log.error("Tatum API at %s gave no usable answer (%s); next tries back off up to %g s."
-                           % (self.s.api_url, first_error, max(MAX_BACKOFF, self.s.period)))
+            hint = ""
+            if getattr(first_error, "status", None) in (401, 403):
+                hint = " The API refused the key: check TATUM_API_KEY (or --apiKey) and TATUM_API_URL."
+            then = ("--runOnce: no retry." if self.s.run_once
+                    else "next tries back off up to %g s." % max(MAX_BACKOFF, self.s.period))
+            self.log.error("Tatum API at %s gave no usable answer (%s); %s%s"
+                           % (self.s.api_url, first_error, then, hint))
         elif reached and self._trouble is not None:
             self._trouble = None
             self.log.info("Tatum API at %s answers again." % self.s.api_url)

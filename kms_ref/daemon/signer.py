@@ -44,8 +44,12 @@ class SigningError(ValueError):
 def _wallet_entry(wallet, sig_id, chain):
     entry = wallet.get(sig_id)
     if entry.get("chain") != chain.symbol or entry.get("testnet") is not chain.testnet:
-        raise SigningError("wallet %s is for %s %s, the transaction is %s"
-                           % (sig_id, entry.get("chain"), "testnet" if entry.get("testnet") else "mainnet", chain))
+        hint = ""
+        if entry.get("chain") == chain.symbol:   # the network differs: say which flag signs it
+            hint = "; add --testnet" if entry.get("testnet") else "; drop --testnet (or --testnet=false)"
+        raise SigningError("wallet %s is for %s %s, the transaction is %s%s"
+                           % (sig_id, entry.get("chain"), "testnet" if entry.get("testnet") else "mainnet",
+                              chain, hint))
     return entry
 
 
@@ -95,9 +99,11 @@ def collect_keys(wallet, pending, chain):
     return keys
 
 
-def sign_with_wallet(wallet, pending, testnet, explain=None, aux_rand=None):
+def sign_with_wallet(wallet, pending, testnet, explain=None, aux_rand=None, keys_used=None):
     """The signed raw transaction (hex) of `pending`, with keys from `wallet` (an open store).
-    `aux_rand`: BIP340's auxiliary randomness for Taproot inputs (None: fresh)."""
+    `aux_rand`: BIP340's auxiliary randomness for Taproot inputs (None: fresh). `keys_used`, a
+    list, receives the keys handed to the signer (`kms-ref sign --explain --showSecrets` shows
+    them; nothing else should want them)."""
     if not isinstance(pending, dict):
         raise SigningError("a pending transaction is a JSON object")
     try:
@@ -114,7 +120,16 @@ def sign_with_wallet(wallet, pending, testnet, explain=None, aux_rand=None):
                 raise SigningError("withdrawal %s needs a mnemonic wallet, %s is not one"
                                    % (pending.get("withdrawalId"), hashes[0]))
             nodes = {}
-            return sign_withdrawal(pending, lambda i: _key(entry, hashes[0], chain, i, nodes), testnet, explain)
-        return sign_pending(pending, collect_keys(wallet, pending, chain), testnet, explain, aux_rand)
+
+            def key_at(index):
+                key = _key(entry, hashes[0], chain, index, nodes)
+                if keys_used is not None:
+                    keys_used.append(key)
+                return key
+            return sign_withdrawal(pending, key_at, testnet, explain)
+        keys = collect_keys(wallet, pending, chain)
+        if keys_used is not None:
+            keys_used.extend(keys)
+        return sign_pending(pending, keys, testnet, explain, aux_rand)
     except NoSuchWallet as e:
         raise SigningError(str(e)) from None
