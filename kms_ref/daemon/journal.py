@@ -14,9 +14,11 @@ per line, each line flushed and fsync'ed before the daemon takes its next step:
 Events of one pending ID, and the state each leaves it in (`state`):
 
     signing     written BEFORE the broadcast request           → "in-doubt" until a result follows
-    broadcast   the API accepted it (2xx)                       → "broadcast"
-    failed      the API refused it (a 4xx answer)               → "failed"
-    not-sent    it surely never arrived (no connection; 408/429) → None: a later cycle may retry
+    broadcast   the API accepted it (2xx), or the network has it → "broadcast"
+    failed      the transaction itself was refused              → "failed"
+    not-sent    not accepted, safe to retry (no connection; an  → None: a later cycle may retry
+                auth, rate-limit or server error — a retry        (with the same bytes only)
+                sends the same bytes)
     reported    an in-doubt ID was reported to the batch endpoint (so it is reported only once)
 
 A "signing" line with no result after it means the daemon died, or lost the connection, while

@@ -60,6 +60,7 @@ from kms_ref.daemon.cycle import Daemon
 from kms_ref.daemon.journal import Journal, JournalError, journal_path
 from kms_ref.daemon.log import Log
 from kms_ref.daemon.settings import StartError, settings_from
+from kms_ref.hd.masking import shown
 from kms_ref.passwords.prompt import ask_password
 from kms_ref.store.wallet_store import WalletStore
 
@@ -97,7 +98,10 @@ def main(ctx) -> int:
             if not journal.reported(tx_id):
                 log.error("Journal: %s %s" % (tx_id, in_doubt_message(journal.txid(tx_id))))
         for missing in [i for i in settings.wallet_ids or () if i not in daemon.wallet]:
-            log.error("--wallet %s is not in %s; ignored." % (missing, settings.path))
+            log.error("--wallet %s is not in %s; ignored." % (shown(missing, quote=False), settings.path))
+        if ctx.flags.get("apiKey"):
+            log.error("Warning: --apiKey puts the API key where every user of this machine can read "
+                      "it (ps, /proc/<pid>/cmdline); set TATUM_API_KEY or put it in the .env file.")
         code = daemon.run()
         if daemon.signal_name:
             log.info("Received %s; stopped after the current step." % daemon.signal_name)
