@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 
+from kms_ref.hd.masking import shown
+
 BOOL, STR, NUM = "bool", "str", "num"
+NUMBER = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9})?|\.[0-9]{1,9}")   # ASCII: [0-9], not \d
 
 FLAGS = {
     "path": STR, "testnet": BOOL, "chain": STR, "apiKey": STR, "envFile": STR,
@@ -59,7 +62,7 @@ def parse_args(argv: list) -> tuple:
                             "kms-ref asks for them at a hidden prompt")
         kind = FLAGS.get(key)
         if kind is None:
-            raise ArgsError("unknown option --%s (see kms-ref --help)" % name)
+            raise ArgsError("unknown option %s (see kms-ref --help)" % shown(arg.partition("=")[0]))
         if kind == BOOL:
             if negated:
                 flags[key] = False
@@ -71,18 +74,21 @@ def parse_args(argv: list) -> tuple:
                 flags[key] = True
             continue
         if negated:
-            raise ArgsError("unknown option --%s" % name)
+            raise ArgsError("unknown option %s" % shown(arg.partition("=")[0]))
         if not has_value:
             if not args:
                 raise ArgsError("--%s needs a value" % name)
             value = args.pop(0)
         if kind == NUM:
-            try:
-                number = float(value)
-            except ValueError:
-                raise ArgsError("--%s needs a number, not %r" % (name, value)) from None
-            if number != number or number < 0:
-                raise ArgsError("--%s needs a non-negative number" % name)
-            value = int(number) if number.is_integer() else number
+            value = _number(name, value)
         flags[key] = value
     return positional, flags
+
+
+def _number(name: str, text: str):
+    """A flag's number: plain ASCII decimal digits, an optional fraction, nothing else — not
+    float()'s "inf", "1e400", "1_000" or "３" (an infinite --period later overflowed a wait)."""
+    if not NUMBER.fullmatch(text):
+        raise ArgsError("--%s needs a number such as 5 or 0.5, not %s" % (name, shown(text)))
+    number = float(text)
+    return int(number) if number.is_integer() else number

@@ -34,7 +34,8 @@ Options:
   --path=FILE            wallet file (default ~/.tatumrc/wallet.dat)
   --testnet              testnet (mainnet otherwise)
   --envFile=FILE         .env file (default ~/.tatumrc/.env)
-  --apiKey=KEY           Tatum API key (or TATUM_API_KEY); TATUM_API_URL picks the server
+  --apiKey=KEY           Tatum API key; prefer TATUM_API_KEY or the .env file (a flag is
+                         visible in ps to every user); TATUM_API_URL picks the server
   --chain=BTC,LTC        daemon: chains to serve (default all four)
   --period=SECONDS       daemon: seconds between cycles (default 5)
   --externalUrl=URL      daemon: four-eye check URL (required on mainnet)

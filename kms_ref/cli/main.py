@@ -15,6 +15,8 @@ import sys
 from kms_ref import __version__
 from kms_ref.cli.args import parse_args
 from kms_ref.cli.output import emit, fail
+from kms_ref.hd.masking import shown
+from kms_ref.passwords.core_dumps import forbid_core_dumps
 
 DEFAULT_PATH = "~/.tatumrc/wallet.dat"
 DEFAULT_ENV_FILE = "~/.tatumrc/.env"
@@ -42,6 +44,7 @@ def load_environment(flags: dict) -> None:
 
 
 def run(argv: list) -> int:
+    forbid_core_dumps()   # before any secret: the password may already be in the environment
     positional, flags = parse_args(argv)
     if flags.get("version"):
         print(__version__)
@@ -79,7 +82,7 @@ def run(argv: list) -> int:
 
     COMMANDS = dict(COMMANDS, **DIAGNOSTICS)
     if command not in COMMANDS:
-        raise ValueError("unsupported command %r; see kms-ref --help" % command)
+        raise ValueError("unsupported command %s; see kms-ref --help" % shown(command))
     emit(COMMANDS[command](ctx, args))
     return 0
 
@@ -97,7 +100,7 @@ def main(argv=None) -> int:
             raise
         message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
         if isinstance(e, OSError) and e.strerror:
-            message = "%s%s" % (e.strerror, ": %s" % e.filename if e.filename else "")
+            message = "%s%s" % (e.strerror, ": %s" % shown(e.filename) if e.filename else "")
         return fail(str(message))
     except Exception as e:  # noqa: BLE001 — the last line of defence against tracebacks
         if os.environ.get("KMS_REF_DEBUG"):

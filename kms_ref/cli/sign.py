@@ -16,27 +16,34 @@ never printed.
 
 from __future__ import annotations
 
-import json
 import sys
 
+from kms_ref.encoding.bounded_json import parse_json
+from kms_ref.hd.masking import shown
 from kms_ref.passwords.prompt import ask_password
 from kms_ref.daemon.signer import sign_with_wallet
 from kms_ref.store.wallet_store import WalletStore
 
+MAX_PENDING = 16 * 2 ** 20   # characters: a pending transaction is a few KiB; this is generous
+
 
 def _read_pending(source: str) -> dict:
+    """The pending transaction in FILE or on stdin: at most MAX_PENDING characters (/dev/zero or
+    `yes '{'` would otherwise grow without limit), JSON of bounded nesting."""
     try:
         if source == "-":
-            text = sys.stdin.read()
+            text = sys.stdin.read(MAX_PENDING + 1)
         else:
             with open(source, encoding="utf-8") as f:
-                text = f.read()
+                text = f.read(MAX_PENDING + 1)
     except OSError as e:
-        raise ValueError("cannot read %s: %s" % (source, e.strerror)) from None
-    try:
-        pending = json.loads(text)
-    except ValueError:
-        raise ValueError("the pending transaction is not valid JSON") from None
+        raise ValueError("cannot read %s: %s" % (shown(source), e.strerror)) from None
+    except UnicodeDecodeError:
+        raise ValueError("the pending transaction is not UTF-8 text") from None
+    if len(text) > MAX_PENDING:
+        raise ValueError("the pending transaction is larger than %d MiB; a pending transaction is "
+                         "a small JSON object" % (MAX_PENDING >> 20))
+    pending = parse_json(text, "the pending transaction")
     if isinstance(pending, list) and len(pending) == 1:  # a /v3/kms/pending answer of one
         pending = pending[0]
     if not isinstance(pending, dict):
@@ -57,7 +64,8 @@ def sign_command(ctx, args) -> dict:
     explain = _explain_line if ctx.flags.get("explain") else None
     if explain:
         explain("== kms-ref sign: pending transaction %s (%s %s)"
-                % (pending.get("id"), pending.get("chain"), "testnet" if ctx.testnet else "mainnet"))
+                % (shown(pending.get("id"), quote=False), shown(pending.get("chain"), quote=False),
+                   "testnet" if ctx.testnet else "mainnet"))
     with store.open(password) as wallet:
         tx_hex = sign_with_wallet(wallet, pending, ctx.testnet, explain)
     if explain:

@@ -12,6 +12,8 @@ address; unknown signature IDs and indexes outside 0..2^31−1 are errors.
 
 from __future__ import annotations
 
+import re
+
 from kms_ref.encoding.wif import wif_decode, wif_encode
 from kms_ref.hd import bip39, tatum
 from kms_ref.hd.addresses import address_from_pubkey
@@ -97,7 +99,7 @@ def generatemanagedprivatekeybatch(ctx, args):
     """N fresh mnemonics; each stores only its key at index 1 (as tatum-kms). One line each."""
     chain = _chain(args, ctx.testnet)
     count = _arg(args, 1, "the number of keys")
-    if not count.isdigit() or not 0 < int(count) <= MAX_BATCH:
+    if not re.fullmatch(r"[0-9]{1,6}", count) or not 0 < int(count) <= MAX_BATCH:   # ASCII digits
         raise ValueError("the number of keys must be a whole number from 1 to %d" % MAX_BATCH)
     entries, addresses = [], []
     for _ in range(int(count)):

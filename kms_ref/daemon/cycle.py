@@ -178,13 +178,18 @@ class Daemon:
         if self._refused.get(tx_id) == (self._stamp, digest):
             self.log.debug("%s was refused already; not trying again until it or the wallet changes" % tx_id)
             return
+        try:   # before the transaction is logged whole: a "chain" that is no chain is not repeated
+            chain_row = get_chain(tx.get("chain"), self.s.testnet)
+        except ValueError as e:
+            self._refused[tx_id] = (self._stamp, digest)
+            outcomes.fail(tx_id, str(e))
+            return
         if self.s.external_url and not approved(self.s.external_url, self.s.external_post,
                                                 self.s.timeout, tx, tx_id, self.log):
             return
         self.log.info("Processing pending transaction - %s." % json.dumps(tx))
         try:
             signed = sign_with_wallet(self.wallet, tx, self.s.testnet)
-            chain_row = get_chain(tx.get("chain"), self.s.testnet)
             txid = parse_hex(signed).txid()
         except ValueError as e:   # SigningError, and every refusal of kms_ref.tx
             self._refused[tx_id] = (self._stamp, digest)
