@@ -17,7 +17,7 @@ from kms_ref.hd.masking import shown
 from kms_ref.store import WalletStore
 from tests.cli_helpers import PASSWORD, kms
 from tests.fake_tatum import FakeTatum, Reply
-from tests.test_daemon import BTC_1, start_daemon, wallet_for
+from tests.test_daemon import BTC_1, daemon_running, start_daemon, wallet_for
 
 WIF = "L1aW4aubDFB7yfras2S1mN3bqg9nwySY8nkoLmJebSLD5BWv3ENZ"          # mainnet, compressed
 XPRV = ("xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBe"
@@ -221,6 +221,30 @@ def test_edited_scrypt_parameters_are_refused_at_once(tmp_path):
     r = kms(tmp_path, "--path", str(wallet), "export", timeout=60)
     assert r.error() == "wallet file is damaged or was modified outside kms_ref (scrypt parameters out of range)"
     assert open(wallet, "rb").read() == before
+
+
+def test_a_running_daemon_is_not_held_by_an_edited_header(tmp_path):
+    """The daemon reloads a changed wallet file: an edited "p" must not hold it (it once took 1.9 GB
+    and ignored SIGTERM) — it keeps the version it has, goes on cycling, and stops on SIGTERM."""
+    wallet, txs = cheap_wallet(tmp_path)
+    with FakeTatum() as api:
+        api.pending = txs
+        with daemon_running(tmp_path, api, wallet, "--testnet", "--period", "0.2", "--chain", "BTC") as proc:
+            assert "daemon: wallet" in proc.stdout.readline()
+            lines = open(wallet).read().splitlines()
+            header = json.loads(lines[0])
+            header["kdf"]["p"] = 2000000
+            lines[0] = json.dumps(header, separators=(",", ":"))
+            edited = tmp_path / "edited.dat"          # replaced by rename, as every writer does
+            edited.write_text("\n".join(lines) + "\n")
+            os.replace(edited, wallet)
+            asked = len(api.calls_to("/v3/kms/pending/"))
+            assert api.wait_for(lambda: len(api.calls_to("/v3/kms/pending/")) >= asked + 3), "it stopped cycling"
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "changed but cannot be opened (wallet file is damaged or was modified outside kms_ref " \
+           "(scrypt parameters out of range)); still using the previous version" in err
 
 
 def test_sign_reads_at_most_16_mib(tmp_path):

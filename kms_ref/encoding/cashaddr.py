@@ -19,7 +19,7 @@ import re
 from kms_ref.encoding.bech32 import CHARSET, convertbits
 
 _CHARSET_INDEX = {char: value for value, char in enumerate(CHARSET)}
-_ADDRESS_CHARACTERS = re.compile(r"[a-zA-Z0-9:]+")   # ASCII only: no IGNORECASE, no \w
+_ADDRESS_CHARACTERS = re.compile(r"[a-zA-Z0-9:]*")   # ASCII only: no IGNORECASE, no \w
 
 # §Address types, "Type bits": the form of payment.
 P2PKH = 0
