@@ -198,6 +198,20 @@ def test_api_key_on_the_command_line_is_warned_about(tmp_path):
     assert "set TATUM_API_KEY or put it in the .env file" in r.err and api.api_key not in r.out + r.err
 
 
+def test_credentials_in_urls_are_not_logged(tmp_path):
+    """A four-eye or API URL may carry user:password@; log lines show the URL without it."""
+    wallet, txs = cheap_wallet(tmp_path)
+    with FakeTatum() as api:
+        api.pending = txs
+        with_credentials = api.url.replace("http://", "http://approver:s3cretpw@")
+        r = kms(tmp_path, "daemon", "--path", str(wallet), "--testnet", "--runOnce",
+                "--externalUrl", with_credentials + "/external",
+                env={"TATUM_API_KEY": api.api_key, "TATUM_API_URL": with_credentials.replace("s3cretpw", "apipw")})
+    assert r.code == 0, r.err
+    assert "External url 'http://***@127.0.0.1:" in r.out and "API http://***@127.0.0.1:" in r.out
+    assert "s3cretpw" not in r.out + r.err and "apipw" not in r.out + r.err
+
+
 # -- §4 bad input and resource exhaustion ----------------------------------------------------------
 
 def test_fifo_at_the_wallet_path_is_refused(tmp_path):

@@ -6,6 +6,7 @@
     four_eye.py      --externalUrl: sign only what an external system approves
     journal.py       what was signed and broadcast, so that nothing is ever sent twice
     broadcast.py     one broadcast and what each outcome means; the cycle's batch report
+    retry.py         transactions held back after a transient failure, and their back-off
     log.py           tatum-kms's log line format
     cycle.py         one cycle over every chain, and the loop of cycles
     main.py          the `daemon` command: check everything, ask the password, run

@@ -29,6 +29,7 @@ import re
 from typing import List, Optional
 
 from kms_ref.daemon.journal import BROADCAST, FAILED, NOT_SENT, REPORTED, SIGNING
+from kms_ref.daemon.settings import public_url
 from kms_ref.net.http_client import HttpError
 
 
@@ -64,7 +65,7 @@ class Outcomes:
             return
         for tx_id in self.in_doubt:
             journal.record(tx_id, REPORTED)
-        self.log.info("Send batch call to url '%s'." % url)
+        self.log.info("Send batch call to url '%s'." % public_url(url))
 
 
 class Broadcaster:

@@ -31,7 +31,7 @@ from kms_ref.daemon.four_eye import approved
 from kms_ref.daemon.journal import IN_DOUBT, Journal
 from kms_ref.daemon.log import Log
 from kms_ref.daemon.retry import HeldBack
-from kms_ref.daemon.settings import EXIT_UNREACHABLE, MAX_BACKOFF, MAX_SIGNATURE_IDS, Settings, is_pending_id
+from kms_ref.daemon.settings import EXIT_UNREACHABLE, MAX_BACKOFF, MAX_SIGNATURE_IDS, Settings, is_pending_id, public_url
 from kms_ref.daemon.signer import sign_with_wallet
 from kms_ref.daemon.tatum_client import TatumClient
 from kms_ref.hd.chains import get_chain
@@ -144,10 +144,10 @@ class Daemon:
         if not reached and self._trouble is None:
             self._trouble = str(first_error)
             self.log.error("Tatum API at %s gave no usable answer (%s); next tries back off up to %g s."
-                           % (self.s.api_url, first_error, max(MAX_BACKOFF, self.s.period)))
+                           % (public_url(self.s.api_url), first_error, max(MAX_BACKOFF, self.s.period)))
         elif reached and self._trouble is not None:
             self._trouble = None
-            self.log.info("Tatum API at %s answers again." % self.s.api_url)
+            self.log.info("Tatum API at %s answers again." % public_url(self.s.api_url))
         return reached
 
     def process(self, tx, chain: str, outcomes: Outcomes) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.parse
 from typing import List, NamedTuple, Optional
 
 from kms_ref.daemon.tatum_client import DEFAULT_URL
@@ -24,6 +25,7 @@ MAX_BACKOFF = 60.0                               # seconds between cycles while 
 TIMEOUT_ENV = "KMS_REF_HTTP_TIMEOUT"
 EXIT_MISSING_FLAG, EXIT_UNREACHABLE = 2, 3       # 2: meow's "Missing required flag"; 3: see main
 MAX_PERIOD = 86400                               # seconds: a day between cycles at most
+MAX_TIMEOUT = 3600                               # seconds for one request, at most
 # A pending transaction's ID as Tatum makes them (24 hex digits; kms_ref's sandbox the same; UUIDs
 # elsewhere). It is put into URL paths — /v3/kms/{id}, {externalUrl}/{id} — so nothing that a
 # URL reads as structure may pass: no "/", "?", "#", "%", and not "." or "..", which name the
@@ -31,6 +33,14 @@ MAX_PERIOD = 86400                               # seconds: a day between cycles
 ID_PATTERN = re.compile(r"(?!\.\.?\Z)[A-Za-z0-9_.:-]{1,128}")      # whole string: fullmatch
 API_KEY_MISSING = ("Required TATUM_API_KEY is not set. Please set it as env variable or pass it "
                    "as argument.")   # tatum-kms's text
+
+
+def public_url(url: str) -> str:
+    """A URL as a log line may show it: without the user:password@ it may carry."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
 
 
 def is_pending_id(value) -> bool:
@@ -93,12 +103,10 @@ def settings_from(ctx) -> Settings:
     api_url = (os.environ.get("TATUM_API_URL") or DEFAULT_URL).rstrip("/")
     if not re.match(r"^https?://[^/]", api_url):
         raise StartError("TATUM_API_URL must be an http:// or https:// URL")
-    try:
-        timeout = float(os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT)
-    except ValueError:
-        timeout = -1.0
-    if not 0 < timeout < float("inf"):
-        raise StartError("%s must be a number of seconds above 0" % TIMEOUT_ENV)
+    text = os.environ.get(TIMEOUT_ENV) or str(DEFAULT_TIMEOUT)
+    timeout = float(text) if re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,6})?", text) else -1.0   # ASCII, no "1e308"
+    if not 0 < timeout <= MAX_TIMEOUT:
+        raise StartError("%s must be a number of seconds above 0 and at most %d" % (TIMEOUT_ENV, MAX_TIMEOUT))
     wallet_ids = _comma_list(flags["wallet"]) if flags.get("wallet") else None
     transaction_ids = _comma_list(flags["transactionIds"]) if flags.get("transactionIds") else None
     return Settings(ctx.path, ctx.testnet, tuple(chains), period, external_url and external_url.rstrip("/"),
