@@ -2,9 +2,9 @@
 and out of error messages, and bad input — endless, deep, non-ASCII, a FIFO, an edited header, a
 missing directory — answered with one line of error and nothing changed."""
 
-import ctypes
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -15,9 +15,9 @@ import pytest
 from kms_ref.hd.bip32 import parse_path
 from kms_ref.hd.masking import shown
 from kms_ref.store import WalletStore
-from tests.cli_helpers import PASSWORD, kms
+from tests.cli_helpers import PASSWORD, REPO, kms
 from tests.fake_tatum import FakeTatum, Reply
-from tests.test_daemon import BTC_1, daemon_running, start_daemon, wallet_for
+from tests.test_daemon import BTC_1, daemon_running, wallet_for
 
 WIF = "L1aW4aubDFB7yfras2S1mN3bqg9nwySY8nkoLmJebSLD5BWv3ENZ"          # mainnet, compressed
 XPRV = ("xprv9s21ZrQH143K3QTDL4LXw2F7HEK3wJUD2nW2nRk4stbPy6cq3jPPqjiChkVvvNKmPGJxWUtg6LnF5kejMRNNU3TGtRBe"
@@ -72,20 +72,32 @@ def core_limit(pid):
     return tuple(line.split()[4:6])
 
 
+def allow_core_dumps():
+    """preexec_fn: core files as large as the hard limit allows, so that a 0 afterwards is the
+    process's own doing."""
+    hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+    resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+
+
 def test_a_running_daemon_writes_no_core_and_cannot_be_inspected(tmp_path):
     """A daemon holds the password, the keys and the API key: RLIMIT_CORE is 0 (soft and hard) and
-    it is not dumpable. A plain Python process next to it, the control, is both — so each check
-    would see the difference."""
+    it is not dumpable — where a plain Python process started the same way, the control, is."""
     wallet, txs = cheap_wallet(tmp_path)
-    control = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    control = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], preexec_fn=allow_core_dumps)
     with FakeTatum() as api:
         api.pending = txs
-        daemon = start_daemon(tmp_path, api, wallet, "--testnet", "--period", "60")
+        environ = dict({k: v for k, v in os.environ.items() if not k.startswith("TATUM_")}, HOME=str(tmp_path),
+                       PYTHONPATH=REPO, TATUM_KMS_PASSWORD=PASSWORD, TATUM_API_KEY=api.api_key,
+                       TATUM_API_URL=api.url)
+        daemon = subprocess.Popen([sys.executable, "-m", "kms_ref", "daemon", "--path", str(wallet), "--testnet",
+                                   "--period", "60"], cwd=str(tmp_path), env=environ, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  preexec_fn=allow_core_dumps)
         try:
             assert "daemon: wallet" in daemon.stdout.readline()       # started: password read, wallet open
             assert core_limit(daemon.pid) == ("0", "0")
             assert not dumpable(daemon.pid)
-            assert dumpable(control.pid) and core_limit(control.pid) != ("0", "0")
+            assert dumpable(control.pid)
         finally:
             control.kill()
             control.wait()
@@ -103,8 +115,9 @@ def test_every_command_turns_core_dumps_off(tmp_path, command):
     stdin = json.dumps(tx) if command == ["sign", "-"] else ""
     r = subprocess.run([sys.executable, "-c", probe, "--path", str(wallet), "--testnet", *command],
                        input=stdin, capture_output=True, text=True, cwd=str(tmp_path), timeout=60,
+                       preexec_fn=allow_core_dumps,
                        env=dict(os.environ, HOME=str(tmp_path), TATUM_KMS_PASSWORD=PASSWORD,
-                                PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+                                PYTHONPATH=REPO))
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "(0, 0) False"
 
@@ -169,7 +182,7 @@ def test_a_password_that_is_not_utf8_is_refused_without_its_bytes(tmp_path, wher
     before = open(wallet, "rb").read()
     raw = b"s3cr\xffw\xfe"
     environ = dict({k: v for k, v in os.environ.items() if not k.startswith("TATUM_")}, HOME=str(tmp_path),
-                   PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), LC_ALL="C.UTF-8")
+                   PYTHONPATH=REPO, LC_ALL="C.UTF-8")
     if where == "environment":
         environ = {k.encode(): v.encode() for k, v in environ.items()}
         environ[b"TATUM_KMS_PASSWORD"] = raw
@@ -266,7 +279,7 @@ def test_sign_reads_at_most_16_mib(tmp_path):
     r = kms(tmp_path, "--path", str(wallet), "--testnet", "sign", "/dev/zero", timeout=120)
     assert "larger than 16 MiB" in r.error()
     env = dict({k: v for k, v in os.environ.items() if not k.startswith("TATUM_")}, HOME=str(tmp_path),
-               TATUM_KMS_PASSWORD=PASSWORD, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+               TATUM_KMS_PASSWORD=PASSWORD, PYTHONPATH=REPO)
     proc = subprocess.Popen([sys.executable, "-m", "kms_ref", "--path", str(wallet), "--testnet", "sign", "-"],
                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                             cwd=str(tmp_path))
