@@ -31,7 +31,8 @@ from kms_ref.daemon.four_eye import approved
 from kms_ref.daemon.journal import IN_DOUBT, Journal
 from kms_ref.daemon.log import Log
 from kms_ref.daemon.retry import HeldBack
-from kms_ref.daemon.settings import EXIT_UNREACHABLE, MAX_BACKOFF, MAX_SIGNATURE_IDS, Settings, is_pending_id, public_url
+from kms_ref.daemon.settings import (EXIT_UNREACHABLE, MAX_BACKOFF, MAX_SIGNATURE_IDS, Settings, is_pending_id,
+                                    public_url)
 from kms_ref.daemon.signer import sign_with_wallet
 from kms_ref.daemon.tatum_client import TatumClient
 from kms_ref.hd.chains import get_chain
@@ -138,8 +139,9 @@ class Daemon:
                     break
                 self.process(tx, chain, outcomes)
         outcomes.report(self.client, self.journal)
-        if self.held.summary():
-            self.log.info(self.held.summary())
+        held_back = self.held.summary()
+        if held_back:
+            self.log.info(held_back)
         reached = answered > 0 or asked == 0
         if not reached and self._trouble is None:
             self._trouble = str(first_error)
