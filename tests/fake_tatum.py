@@ -10,7 +10,8 @@ Default behaviour, as Tatum: the pending call lists the transactions of that cha
 of the posted signature IDs (in `hashes` or `signatures`) that were not broadcast yet (or all
 of them, with `keep_listed`, as an API that failed to mark them); a broadcast answers
 {"txId", "failed": false}; the batch endpoint answers 204; `/external/{id}` is a four-eye
-system answering `external_status` (default 200). A scripted action replaces the default
+system answering `external_status` (default 200); `GET /v3/{chain}/transaction/{txid}` finds
+the txids in `known_txids` (the network) and answers 404 for any other. A scripted action replaces the default
 answer of the next call it matches: `Reply`, `Sleep` (then the default answer), `Drop` (close
 without answering), `Drip` (headers, then the body a byte at a time), `Block` (hold the call
 until an event is set, then close). Every call is recorded, answered or not.
@@ -71,6 +72,7 @@ class FakeTatum:
         self.keep_listed = False
         self.external_status = {}    # pending id → status of /external/{id}; default 200
         self.broadcast_answer = {"failed": False}
+        self.known_txids = set()     # what GET /v3/{chain}/transaction/{txid} finds (the "network")
         self.calls = []
         self.broadcast_ids = set()
         self._scripts = []           # [method, path prefix, action]
@@ -152,6 +154,11 @@ class FakeTatum:
             return Reply(204)
         if method in ("PUT", "DELETE") and path.startswith("/v3/kms/"):
             return Reply(204)
+        if method == "GET" and "/transaction/" in path and path.startswith("/v3/"):
+            txid = path.rsplit("/", 1)[1]
+            if txid in self.known_txids:
+                return Reply(200, {"hash": txid})
+            return Reply(404, {"statusCode": 404, "errorCode": "tx.not.found", "message": "no such transaction"})
         if method == "GET" and path.startswith("/v3/kms/"):
             listed = [tx for tx in self.pending if tx["id"] == unquote(path.rsplit("/", 1)[1])]
             if listed:

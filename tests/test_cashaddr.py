@@ -113,3 +113,15 @@ def test_round_trip_and_single_substitutions_random():
             + address[position + 1:]
         with pytest.raises(ValueError):
             cashaddr_decode(changed, prefix)
+
+
+def test_only_ascii_characters():
+    """U+212A KELVIN SIGN lower-cases to "k", a CashAddr character: the decoder once accepted it.
+    Only [a-zA-Z0-9:] may appear, checked before any case mapping."""
+    address = cashaddr_encode("bchtest", P2PKH, bytes([1]) * 20)
+    assert "k" in address and cashaddr_decode(address, "bchtest")[0] == P2PKH
+    disguised = address.replace("k", "\u212a")
+    assert disguised.lower() == address
+    for text in (disguised, disguised.upper(), "bchtest:qq q", "bchtest:qq-q", "bchtest:\uff51qq"):
+        with pytest.raises(ValueError, match=r"outside \[a-zA-Z0-9:\]"):
+            cashaddr_decode(text, "bchtest")

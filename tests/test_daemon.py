@@ -305,27 +305,45 @@ def test_one_chain_down_the_others_go_on(tmp_path):
             ["/v3/kms/pending/BTC", "/v3/kms/pending/LTC"]   # tatum-kms's order: BCH, BTC, LTC, DOGE
 
 
+BAD_IDS = ["../x", ".", "..", "a/b", "a?b", "a#b", "a%2Fb", "%2e%2e", "a\nb", "", 17]
+
+
 def test_malformed_entries_are_skipped(tmp_path):
+    """A pending ID must look like a Tatum ID: one that a URL would read as a path step, a query
+    or a fragment is refused before any four-eye request (or any other) is built with it."""
     wallet, txs = wallet_for(tmp_path, BTC_1)
     with FakeTatum() as api:
-        api.script("POST", "/v3/kms/pending/BTC", Reply(200, [17, {"chain": "BTC"}, {"id": "../x"}] + txs))
-        r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", "--chain", "BTC")
-        assert r.code == 0 and r.err.count("Skipping a malformed pending transaction") == 3
+        listed = [17, {"chain": "BTC"}] + [dict(txs[0], id=bad) for bad in BAD_IDS] + txs
+        api.script("POST", "/v3/kms/pending/BTC", Reply(200, listed))
+        r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", "--chain", "BTC",
+                       "--externalUrl", api.url + "/external")
+        assert r.code == 0 and r.err.count("Skipping a malformed pending transaction") == 2 + len(BAD_IDS)
         assert sent_ids(api) == [BTC_1["pending"]["id"]]
+        assert [c.path for c in api.calls_to("/external")] == ["/external/" + BTC_1["pending"]["id"]]
+        assert [c for c in api.calls if c.path.startswith("/v3/kms/") and "pending" not in c.path] == []
 
 
 BROADCAST_FAULTS = {
-    "http-500": (Reply(500, {"statusCode": 500, "message": "node unavailable"}), "in-doubt"),
+    "http-500": (Reply(500, {"statusCode": 500, "message": "node unavailable"}), "retried"),
     "timeout": (Sleep(3), "in-doubt"),
     "dropped": (Drop(), "in-doubt"),
     "http-400": (Reply(400, {"statusCode": 400, "errorCode": "tx.invalid", "message": "bad-txns"}), "failed"),
-    "http-429": (Reply(429, {"statusCode": 429, "message": "slow down"}), "not-sent"),
+    "http-403-node": (Reply(403, {"statusCode": 403, "errorCode": "btc.broadcast.failed",
+                                  "message": "bad-txns"}), "failed"),
+    "http-401": (Reply(401, {"statusCode": 401, "errorCode": "subscription.invalid", "message": "bad-txns"}),
+                 "retried"),
+    "http-403-key": (Reply(403, {"statusCode": 403, "errorCode": "apikey.expired", "message": "bad-txns"}),
+                     "retried"),
+    "http-408": (Reply(408, {"statusCode": 408, "message": "request timeout"}), "retried"),
+    "http-429": (Reply(429, {"statusCode": 429, "message": "slow down"}), "retried"),
     "malformed-2xx": (Reply(200, "<html>ok</html>"), "broadcast"),
 }
 
 
 @pytest.mark.parametrize("fault", list(BROADCAST_FAULTS))
 def test_broadcast_faults_never_broadcast_twice(tmp_path, fault):
+    """Only a refusal of the transaction itself ends it; auth, rate-limit and server errors are
+    retried (the same bytes), and an answer that may have been lost leaves it in doubt."""
     action, outcome = BROADCAST_FAULTS[fault]
     wallet, txs = wallet_for(tmp_path, BTC_1)
     tx_id = BTC_1["pending"]["id"]
@@ -347,15 +365,89 @@ def test_broadcast_faults_never_broadcast_twice(tmp_path, fault):
             assert events == ["signing", "reported"]
         elif outcome == "failed":
             assert sent_ids(api) == [tx_id]
-            assert api.batch_errors() == [{"signatureId": tx_id, "error": "HTTP 400: bad-txns (tx.invalid)"}]
+            [report] = api.batch_errors()
+            assert report["signatureId"] == tx_id and report["error"].startswith("HTTP 40")
             assert events == ["signing", "failed"]
-        elif outcome == "not-sent":   # 429: surely not processed, so the next run sends it again
+        elif outcome == "retried":   # nothing was said about the transaction: the next run sends it again
             assert sent_ids(api) == [tx_id, tx_id] and api.batch_errors() == []
             assert events == ["signing", "not-sent", "signing", "broadcast"]
-            assert "will retry" in first.err
+            assert "held back; next try in" in first.err
+            assert "Holding back 1 transaction(s) after transient errors" in first.out
         else:
             assert sent_ids(api) == [tx_id] and api.batch_errors() == []
             assert events == ["signing", "broadcast"]
+        if outcome != "broadcast":   # after a failed broadcast, the daemon asks the network first
+            assert api.calls_to("/v3/bitcoin/transaction/%s" % BTC_1["txid"], "GET")
+
+
+BTC_5 = [SIGN[i] for i in (0, 8, 16, 24, 32)]
+assert {(c["chain"], c["testnet"], bool(c["error"])) for c in BTC_5} == {("BTC", True, False)}
+
+
+def test_one_401_does_not_abandon_anything(tmp_path):
+    """Issue 10 §3: after one 401 on a broadcast and a healthy API, every transaction is broadcast
+    — the refused one after a back-off — nothing is reported as failed, and the cycle says at info
+    level what it holds back and why."""
+    wallet, txs = wallet_for(tmp_path, *BTC_5)
+    with FakeTatum() as api:
+        api.pending = txs
+        api.script("POST", "/v3/bitcoin/broadcast",
+                   Reply(401, {"statusCode": 401, "errorCode": "apikey.invalid", "message": "expired key"}))
+        with daemon_running(tmp_path, api, wallet, "--testnet", "--period", "0.2", "--chain", "BTC") as proc:
+            assert api.wait_for(lambda: len(sent_ids(api)) == 6), "the refused one was not tried again"
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert sorted(sent_ids(api)) == sorted([txs[0]["id"]] + [tx["id"] for tx in txs])
+    assert api.batch_errors() == []
+    assert re.search(r"Holding back 1 transaction\(s\) after transient errors, retried with back-off: "
+                     r"%s \(HTTP 401: expired key \(apikey.invalid\); failed 1 time\(s\)" % txs[0]["id"], out)
+
+
+def test_already_on_the_network_is_success(tmp_path):
+    """SPEC §5 "Several daemons": the node refuses a rebroadcast ("txn-already-in-mempool"), Tatum
+    wraps it in a 4xx — but the network knows the txid kms_ref computed, so it is done: journaled as
+    broadcast, marked processed (PUT) if Tatum has not, and nothing goes to the batch endpoint."""
+    wallet, txs = wallet_for(tmp_path, BTC_1)
+    tx_id = BTC_1["pending"]["id"]
+    with FakeTatum() as api:
+        api.pending = txs
+        api.known_txids.add(BTC_1["txid"])
+        api.script("POST", "/v3/bitcoin/broadcast",
+                   Reply(403, {"statusCode": 403, "errorCode": "btc.broadcast.failed",
+                               "message": "txn-already-in-mempool"}))
+        r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet")
+        assert r.code == 0, r.err
+        assert api.batch_errors() == []
+        assert [e["event"] for e in journal_events(wallet, tx_id)] == ["signing", "broadcast"]
+        assert [c.path for c in api.calls_to("/v3/kms/", "PUT")] == ["/v3/kms/%s/%s" % (tx_id, BTC_1["txid"])]
+        assert "is on the network already as %s" % BTC_1["txid"] in r.out
+
+        (tmp_path / "copy").mkdir()                 # another daemon, whose pending tx Tatum has marked
+        wallet2, [copy_tx] = wallet_for(tmp_path / "copy", BTC_1)
+        api.pending = [dict(copy_tx, txId=BTC_1["txid"])]
+        api.script("POST", "/v3/bitcoin/broadcast", Reply(409, {"statusCode": 409, "errorCode": "tx.already.broadcast",
+                                                                 "message": "transaction already broadcast"}))
+        again = run_daemon(tmp_path, api, wallet2, "--runOnce", "--testnet")
+        assert again.code == 0 and api.batch_errors() == []
+        assert len(api.calls_to("/v3/kms/", "PUT")) == 1           # no second PUT: it carries its txId
+
+
+def test_in_doubt_is_settled_once_the_network_shows_it(tmp_path):
+    wallet, txs = wallet_for(tmp_path, BTC_1)
+    tx_id = BTC_1["pending"]["id"]
+    with FakeTatum() as api:
+        api.pending = txs
+        api.keep_listed = True
+        api.script("POST", "/v3/bitcoin/broadcast", Drop())
+        first = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", timeout=FAST)
+        assert first.code == 0 and len(api.batch_errors()) == 1      # in doubt: reported once
+        api.known_txids.add(BTC_1["txid"])                          # ... and then it shows up
+        second = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet")
+        assert second.code == 0, second.err
+        assert [e["event"] for e in journal_events(wallet, tx_id)] == ["signing", "reported", "broadcast"]
+        assert sent_ids(api) == [tx_id] and len(api.batch_errors()) == 1
+        assert [c.path for c in api.calls_to("/v3/kms/", "PUT")] == ["/v3/kms/%s/%s" % (tx_id, BTC_1["txid"])]
 
 
 def test_broadcast_answered_failed_is_completed(tmp_path):
@@ -594,3 +686,29 @@ def test_journal_states_torn_line_and_lock(tmp_path):
     lines = journal_lines(path)
     assert lines[-2] == '{"t":"x","id":"d","event":"broa' and json.loads(lines[-1])["event"] == "reported"
 
+
+
+def test_four_eye_refuses_ids_that_would_change_the_url():
+    """Defence in depth: `approved` itself builds no request for an ID that is not a Tatum ID."""
+    from kms_ref.daemon.four_eye import approved
+    from kms_ref.daemon.log import Log
+
+    with FakeTatum() as api:
+        for bad in BAD_IDS:
+            assert not approved(api.url + "/external", False, 5, {}, bad, Log())
+        assert approved(api.url + "/external", False, 5, {}, "5f1a2b3c4d5e6f7a8b9c0d1e", Log())
+        assert [c.path for c in api.calls] == ["/external/5f1a2b3c4d5e6f7a8b9c0d1e"]
+
+
+@pytest.mark.parametrize("status,code,refused", [
+    (400, "validation.failed", True), (409, "tx.already.broadcast", True), (422, None, True),
+    (403, "btc.broadcast.failed", True), (403, "tx.signature.invalid", True),
+    (403, "apikey.expired", False), (403, "subscription.invalid", False), (403, None, False),
+    (401, "tx.invalid", False), (404, None, False), (408, None, False), (429, None, False),
+    (500, "tx.invalid", False), (503, None, False),
+])
+def test_what_refuses_the_transaction(status, code, refused):
+    from kms_ref.daemon.broadcast import refuses_the_transaction
+    from kms_ref.daemon.tatum_client import TatumError
+
+    assert refuses_the_transaction(TatumError(status, "x", code)) is refused

@@ -167,8 +167,12 @@ def test_reported_in_a_later_generation(tmp_path):
         journal.compact()
         assert journal.state("x") == IN_DOUBT and journal.reported("x") and journal.in_doubt() == []
     with Journal(path) as journal:
-        assert journal.state("x") == IN_DOUBT and journal.reported("x")
-        assert load_manifest(journal.directory).open == {}
+        assert journal.state("x") == IN_DOUBT and journal.reported("x") and journal.in_doubt() == []
+        assert journal.txid("x") == "t" * 64           # kept: the daemon settles it once the network shows it
+        assert load_manifest(journal.directory).open == {"x": {"txid": "t" * 64, "chain": "DOGE", "reported": True}}
+        journal.record("x", "broadcast", txId="t" * 64, found="network")
+        journal.compact()
+        assert journal.state("x") == "broadcast" and load_manifest(journal.directory).open == {}
 
 
 def test_an_older_journal_is_upgraded_in_place(tmp_path):

@@ -160,7 +160,18 @@ class Session:
 def test_every_shell_block_is_run_or_checked():
     headings = [heading for heading, _ in blocks("sh")]
     assert headings == ["", "Commands", "The walkthrough, step by step", "The walkthrough, step by step",
-                        "How a KMS signs"], "a README shell block no test runs: %s" % headings
+                        "How a KMS signs", "Running the daemon on a server"], \
+        "a README shell block no test runs or checks: %s" % headings
+
+
+def test_the_high_availability_block_gives_each_daemon_its_own_wallet_copy():
+    """Not run (it starts mainnet daemons under /var/lib); checked for what
+    tests/test_daemons_ha.py relies on: every daemon has its own copy of the wallet file (one
+    journal admits one daemon), the same API key from the environment and the four-eye URL."""
+    [text] = [text for heading, text in blocks("sh") if heading == "Running the daemon on a server"]
+    assert re.search(r"cp \S*wallet\.dat \S*\$n/", text), text
+    assert re.search(r"kms-ref daemon --path=\S*\$n/wallet\.dat", text), text
+    assert "--externalUrl=" in text and "--apiKey" not in text
 
 
 def test_the_test_command_is_what_ci_runs():

@@ -355,18 +355,80 @@ def test_convert_tatum_fixture_to_native(tmp_path):
 
 # -- files, permissions, locks ------------------------------------------------------------------
 
-def test_permissions(tmp_path):
-    os.chmod(tmp_path, 0o755)
-    store, _ = native_store(tmp_path / "new" / "dir")
+def test_permissions(tmp_path, monkeypatch):
+    """The default directory ~/.tatumrc is created 0700 whatever the umask; a file is 0600, and
+    stays so after a rewrite."""
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    monkeypatch.setenv("HOME", str(home))
+    old_umask = os.umask(0)
+    try:
+        store = WalletStore("~/.tatumrc/wallet.dat")
+        with store.transaction(PASSWORD, scrypt_params=FAST) as wallet:
+            wallet.add(KEY)
+    finally:
+        os.umask(old_umask)
     mode = lambda p: stat.S_IMODE(os.stat(p).st_mode)  # noqa: E731
-    assert mode(tmp_path / "new" / "dir") == 0o700
+    assert mode(home / ".tatumrc") == 0o700
     assert mode(store.path) == 0o600 and mode(store.path + ".lock") == 0o600
-    assert mode(tmp_path) == 0o755, "an existing directory is left alone"
+    assert mode(home) == 0o755, "an existing directory is left alone"
     os.chmod(store.path, 0o644)
     with store.transaction(PASSWORD) as wallet:
         wallet.add(KEY)
     assert mode(store.path) == 0o600
-    assert sorted(os.listdir(tmp_path / "new" / "dir")) == ["wallet.dat", "wallet.dat.lock"]
+    assert sorted(os.listdir(home / ".tatumrc")) == ["wallet.dat", "wallet.dat.lock"]
+
+
+def test_explicit_path_needs_its_directory(tmp_path, monkeypatch):
+    """Only ~/.tatumrc is ever created: `--path a/b/c/w.dat` with a missing (mistyped) directory
+    is an error, not a new wallet in a tree of new directories; a directory the user made keeps
+    its mode."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    store = WalletStore(str(tmp_path / "a" / "b" / "c" / "w.dat"))
+    with pytest.raises(StoreError, match="does not exist; create it first"):
+        with store.transaction(PASSWORD, scrypt_params=FAST) as wallet:
+            wallet.add(KEY)
+    assert os.listdir(tmp_path) == []
+    mine = tmp_path / "mine"
+    mine.mkdir(mode=0o755)
+    os.chmod(mine, 0o755)
+    native_store(mine)
+    assert stat.S_IMODE(os.stat(mine).st_mode) == 0o755
+
+
+@pytest.mark.parametrize("n,r,p", [(2**10, 8, 2_000_000), (2**21, 1, 1), (2**10, 1000, 1), (2**10, 8, 65),
+                                   (2**16, 32, 64)], ids=["p-2000000", "n-2^21", "r-1000", "p-65", "work"])
+def test_scrypt_parameters_are_bounded_before_any_work(tmp_path, n, r, p):
+    """An edited header ("p": 2000000 is about four hours of scrypt) is refused before scrypt runs
+    (were it not, this test would hang rather than fail); and no file is made with such values."""
+    store, _ = native_store(tmp_path)
+    path = Path(store.path)
+    lines = path.read_text().splitlines()
+    header = json.loads(lines[0])
+    header["kdf"].update(n=n, r=r, p=p)
+    lines[0] = json.dumps(header, separators=(",", ":"))
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DamagedFile, match=r"\(scrypt parameters out of range\)$"):
+        store.open(PASSWORD)
+    with pytest.raises(ValueError, match="scrypt parameters out of range"):
+        with WalletStore(str(tmp_path / "new.dat")).transaction(PASSWORD, scrypt_params=(n, r, p)) as wallet:
+            wallet.add(KEY)
+
+
+def test_deeply_nested_header_is_damaged(tmp_path):
+    path = tmp_path / "w.dat"
+    path.write_text('{"a":' + "[" * 20000 + "\n")   # within the 64 KiB header block
+    with pytest.raises(DamagedFile, match="header is not JSON"):
+        WalletStore(str(path)).open(PASSWORD)
+
+
+def test_password_that_is_not_utf8(tmp_path):
+    """A password read as surrogate escapes (stray bytes in the environment or on stdin) is refused
+    without its bytes or their position."""
+    store, _ = native_store(tmp_path)
+    with pytest.raises(StoreError) as refused:
+        store.open("pass\udcffword")
+    assert str(refused.value) == "the password is not valid UTF-8 text (its bytes are not shown)"
 
 
 def test_write_through_symlink_keeps_the_link(tmp_path):

@@ -25,12 +25,12 @@ main prints as a usage line and the one-line `{"error": ...}` (exit 2).
 from __future__ import annotations
 
 import argparse
-import math
+import re
 from typing import NamedTuple, Optional
 
 from kms_ref.cli.commands import BY_NAME, COMMANDS, Command
 from kms_ref.cli.flags import BOOL, HELP, NUMBER, SECRET_FLAGS, TATUM_FLAGS, VERSION, Flag, camel
-from kms_ref.hd.masking import looks_like_secret, shown
+from kms_ref.hd.masking import could_be_secret, shown
 
 TRUE_WORDS, FALSE_WORDS = ("true", "1"), ("false", "0")
 
@@ -107,16 +107,16 @@ class _Raise(argparse.Action):
         raise self.exception(parser.command) if self.exception is ShowHelp else self.exception()
 
 
+PLAIN_NUMBER = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9})?|\.[0-9]{1,9}")   # ASCII: [0-9], not \d
+
+
 def number(option: str, value: str, command: Optional[str] = None):
-    """A flag's number: ASCII digits (1e3 and 0.5 allowed), finite, not negative; int if whole."""
-    try:
-        if not value.isascii():
-            raise ValueError
-        result = float(value)
-    except ValueError:
-        raise UsageError("%s needs a number, not %s" % (option, shown(value)), command) from None
-    if not math.isfinite(result) or result < 0:
-        raise UsageError("%s needs a finite, non-negative number" % option, command)
+    """A flag's number: plain ASCII decimal digits and an optional fraction, nothing else — not
+    float()'s "inf", "nan", "1e400", "1_000", "0x10" or "３" (an infinite --period once overflowed a
+    wait); int if whole."""
+    if not PLAIN_NUMBER.fullmatch(value):
+        raise UsageError("%s needs a number such as 5 or 0.5, not %s" % (option, shown(value)), command)
+    result = float(value)
     return int(result) if result.is_integer() else result
 
 
@@ -237,7 +237,7 @@ def parse_command_line(argv: list) -> Parsed:
         import difflib
 
         guess = difflib.get_close_matches(word, list(BY_NAME), n=1)
-        hint = "; did you mean %s?" % guess[0] if guess and not looks_like_secret(word) else ""
+        hint = "; did you mean %s?" % guess[0] if guess and not could_be_secret(word) else ""
         raise UsageError("unsupported command %s%s (kms-ref --help lists them)" % (shown(word), hint))
     try:
         namespace, extra = build_parser(command).parse_known_intermixed_args(_rewrite_bool_values(before))

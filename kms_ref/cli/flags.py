@@ -76,7 +76,8 @@ def camel(name: str) -> str:
 PATH = Flag("path", TEXT, "the wallet file", "FILE", "~/.tatumrc/wallet.dat")
 TESTNET = Flag("testnet", BOOL, "testnet (mainnet otherwise); --no-testnet or --testnet=false for mainnet")
 ENV_FILE = Flag("envFile", TEXT, "a .env file to read after ./.env", "FILE", "~/.tatumrc/.env")
-API_KEY = Flag("apiKey", TEXT, "the Tatum API key; TATUM_API_KEY or the .env file keep it out of `ps`", "KEY")
+API_KEY = Flag("apiKey", TEXT, "the Tatum API key; a flag is visible in ps to every user of the machine: "
+               "prefer TATUM_API_KEY or the .env file", "KEY")
 CHAIN_LIST = Flag("chain", TEXT, "the chains to serve, comma-separated", "CHAINS", "BCH,BTC,LTC,DOGE")
 PERIOD = Flag("period", NUMBER, "seconds between cycles", "SECONDS", "5")
 EXTERNAL_URL = Flag("externalUrl", TEXT, "four-eye check: sign only what {URL}/{id} answers with a 2xx; "

@@ -20,6 +20,8 @@ from kms_ref import __version__
 from kms_ref.cli.args import Parsed, ShowHelp, ShowVersion, UsageError, parse_command_line
 from kms_ref.cli.flags import ENV_FILE, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, PATH
 from kms_ref.cli.output import emit, fail
+from kms_ref.hd.masking import shown
+from kms_ref.passwords.core_dumps import forbid_core_dumps
 
 
 class Context:
@@ -75,6 +77,7 @@ def _function(target: str):
 
 
 def run(argv: list) -> int:
+    forbid_core_dumps()   # before any secret: the password may already be in the environment
     try:
         parsed = parse_command_line(argv)
     except ShowVersion:
@@ -109,7 +112,7 @@ def run(argv: list) -> int:
 def _message(e: BaseException) -> str:
     message = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
     if isinstance(e, OSError) and e.strerror:
-        message = "%s%s" % (e.strerror, ": %s" % e.filename if e.filename else "")
+        message = "%s%s" % (e.strerror, ": %s" % shown(e.filename) if e.filename else "")
     return str(message)
 
 

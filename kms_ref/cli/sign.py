@@ -17,12 +17,12 @@ witness. `--showSecrets` adds the private key d, the nonce k and the RFC 6979 st
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 
 from kms_ref.crypto.keys import pubkey_from_seckey
 from kms_ref.daemon.signer import SigningError, sign_with_wallet
+from kms_ref.encoding.bounded_json import parse_json
 from kms_ref.hd.chains import get_chain
 from kms_ref.hd.masking import shown
 from kms_ref.store.wallet_store import WalletStore
@@ -35,21 +35,25 @@ NOT_PENDING = ("{%s} is the answer of POST /v3/{chain}/transaction, not a pendin
                "fetch the pending transaction with GET /v3/kms/%s (curl -s $TATUM_API_URL/v3/kms/%s "
                "-H \"x-api-key: $TATUM_API_KEY\" > pending.json) and sign that")
 
+MAX_PENDING = 16 * 2 ** 20   # characters: a pending transaction is a few KiB; this is generous
+
 
 def _read_pending(source: str) -> dict:
+    """The pending transaction in FILE or on stdin: at most MAX_PENDING characters (/dev/zero or
+    `yes '{'` would otherwise grow without limit), JSON of bounded nesting."""
     try:
         if source == "-":
-            text = sys.stdin.read()
+            text = sys.stdin.read(MAX_PENDING + 1)
         else:
             with open(source, encoding="utf-8") as f:
-                text = f.read()
+                text = f.read(MAX_PENDING + 1)
     except (OSError, UnicodeDecodeError) as e:
         raise ValueError("cannot read %s: %s" % (shown(source), getattr(e, "strerror", None) or
                                                  "not UTF-8 text")) from None
-    try:
-        pending = json.loads(text)
-    except ValueError:
-        raise ValueError("the pending transaction is not valid JSON") from None
+    if len(text) > MAX_PENDING:
+        raise ValueError("the pending transaction is larger than %d MiB; a pending transaction is "
+                         "a small JSON object" % (MAX_PENDING >> 20))
+    pending = parse_json(text, "the pending transaction")
     if isinstance(pending, list) and len(pending) == 1:  # a /v3/kms/pending answer of one
         pending = pending[0]
     if isinstance(pending, list):

@@ -17,6 +17,8 @@ address when stored back with `storemanagedprivatekey` (see `kms_ref.hd.bip86`).
 
 from __future__ import annotations
 
+import re
+
 from kms_ref.encoding.wif import wif_decode, wif_encode
 from kms_ref.hd import bip39, bip86, tatum
 from kms_ref.hd.addresses import address_from_pubkey
@@ -103,7 +105,7 @@ def generatemanagedprivatekeybatch(ctx, args):
     """N fresh mnemonics; each stores only its key at index 1 (as tatum-kms). One line each."""
     chain = _chain(args, ctx.testnet)
     count = _arg(args, 1, "the number of keys")
-    if not count.isdigit() or not 0 < int(count) <= MAX_BATCH:
+    if not re.fullmatch(r"[0-9]{1,6}", count) or not 0 < int(count) <= MAX_BATCH:   # ASCII digits
         raise ValueError("the number of keys must be a whole number from 1 to %d" % MAX_BATCH)
     entries, addresses = [], []
     for _ in range(int(count)):

@@ -2,9 +2,11 @@
 
 Each cycle: reload the wallet file if it changed; for each chain of --chain, send the store's
 signature IDs of that chain and network to `POST /v3/kms/pending/{chain}`; for each pending
-transaction, check the journal (never twice), --transactionIds, the four-eye check, then sign
+transaction, check the journal (never twice; an in-doubt ID the network now shows is settled),
+the back-off of transient failures (`retry`), --transactionIds, the four-eye check, then sign
 (`kms_ref.daemon.signer`, every signature verified before release) and broadcast
-(`kms_ref.daemon.broadcast`). Failures go to the batch endpoint once per cycle.
+(`kms_ref.daemon.broadcast`). Failures go to the batch endpoint once per cycle, and what is held
+back for a retry is logged at info level.
 
 The store is opened once and reopened only when its file changes (device, inode, size, mtime),
 not decrypted again per chain and per transaction. The first cycle runs at once; later ones
@@ -28,10 +30,13 @@ from kms_ref.daemon.broadcast import Broadcaster, Outcomes, in_doubt_message
 from kms_ref.daemon.four_eye import approved
 from kms_ref.daemon.journal import IN_DOUBT, Journal, JournalError
 from kms_ref.daemon.log import Log
-from kms_ref.daemon.settings import EXIT_UNREACHABLE, ID_PATTERN, MAX_BACKOFF, MAX_SIGNATURE_IDS, Settings
+from kms_ref.daemon.retry import HeldBack
+from kms_ref.daemon.settings import (EXIT_UNREACHABLE, MAX_BACKOFF, MAX_SIGNATURE_IDS, Settings, is_pending_id,
+                                    public_url)
 from kms_ref.daemon.signer import sign_with_wallet
 from kms_ref.daemon.tatum_client import TatumClient
 from kms_ref.hd.chains import get_chain
+from kms_ref.hd.masking import shown
 from kms_ref.net.http_client import HttpError
 from kms_ref.store.errors import StoreError
 from kms_ref.store.wallet_store import WalletStore
@@ -58,7 +63,8 @@ class Daemon:
         self.journal = journal
         self.log = log
         self.client = TatumClient(settings.api_url, settings.api_key, settings.timeout)
-        self.broadcaster = Broadcaster(self.client, journal, log)
+        self.held = HeldBack(settings.period)
+        self.broadcaster = Broadcaster(self.client, journal, log, self.held)
         self._password = password
         self._store = WalletStore(settings.path)
         self._stamp = _file_stamp(self._store.path)
@@ -141,6 +147,9 @@ class Daemon:
         outcomes.report(self.client, self.journal)
         self.journal.sync()    # ... and so is "reported" (journal.py: one fsync per broadcast)
         self.compact_journal()
+        held_back = self.held.summary()
+        if held_back:
+            self.log.info(held_back)
         reached = answered > 0 or asked == 0
         if not reached and self._trouble is None:
             self._trouble = str(first_error)
@@ -150,10 +159,10 @@ class Daemon:
             then = ("--runOnce: no retry." if self.s.run_once
                     else "next tries back off up to %g s." % max(MAX_BACKOFF, self.s.period))
             self.log.error("Tatum API at %s gave no usable answer (%s); %s%s"
-                           % (self.s.api_url, first_error, then, hint))
+                           % (public_url(self.s.api_url), first_error, then, hint))
         elif reached and self._trouble is not None:
             self._trouble = None
-            self.log.info("Tatum API at %s answers again." % self.s.api_url)
+            self.log.info("Tatum API at %s answers again." % public_url(self.s.api_url))
         return reached
 
     def compact_journal(self) -> None:
@@ -170,25 +179,36 @@ class Daemon:
     def process(self, tx, chain: str, outcomes: Outcomes) -> None:
         """Sign and broadcast one pending transaction; what fails goes to `outcomes`."""
         tx_id = tx.get("id") if isinstance(tx, dict) else None
-        if not isinstance(tx_id, str) or not ID_PATTERN.match(tx_id):
+        if not is_pending_id(tx_id):   # before anything puts it into a URL (four-eye, /v3/kms/{id})
             self.log.error("Skipping a malformed pending transaction from %s (no usable id)." % chain)
             return
         if self.s.transaction_ids is not None and tx_id not in self.s.transaction_ids:
             if tx_id not in self._filtered:
                 self._filtered.add(tx_id)
                 self.log.info("Tx was not processed: %s , expected one of : %s"
-                              % (tx_id, " , ".join(self.s.transaction_ids)))
+                              % (tx_id, " , ".join(shown(i, quote=False) for i in self.s.transaction_ids)))
             return
         state = self.journal.state(tx_id)
+        if state == IN_DOUBT and self.broadcaster.settle_if_known(
+                tx_id, get_chain(chain, self.s.testnet), self.journal.txid(tx_id)):
+            return
         if state == IN_DOUBT and not self.journal.reported(tx_id):
             outcomes.fail(tx_id, in_doubt_message(self.journal.txid(tx_id)), in_doubt=True)
             return
         if state is not None:
             self.log.debug("%s is %s in the journal; not signing it again" % (tx_id, state))
             return
+        if self.held.waiting(tx_id):   # a transient failure; the cycle's summary says why
+            return
         digest = hashlib.sha256(json.dumps(tx, sort_keys=True).encode()).hexdigest()
         if self._refused.get(tx_id) == (self._stamp, digest):
             self.log.debug("%s was refused already; not trying again until it or the wallet changes" % tx_id)
+            return
+        try:   # before the transaction is logged whole: a "chain" that is no chain is not repeated
+            chain_row = get_chain(tx.get("chain"), self.s.testnet)
+        except ValueError as e:
+            self._refused[tx_id] = (self._stamp, digest)
+            outcomes.fail(tx_id, str(e))
             return
         if self.s.external_url and not approved(self.s.external_url, self.s.external_post,
                                                 self.s.timeout, tx, tx_id, self.log):
@@ -196,7 +216,6 @@ class Daemon:
         self.log.info("Processing pending transaction - %s." % json.dumps(tx))
         try:
             signed = sign_with_wallet(self.wallet, tx, self.s.testnet, aux_rand=TAPROOT_AUX_RAND)
-            chain_row = get_chain(tx.get("chain"), self.s.testnet)
             txid = parse_hex(signed).txid()
         except ValueError as e:   # SigningError, and every refusal of kms_ref.tx
             self._refused[tx_id] = (self._stamp, digest)

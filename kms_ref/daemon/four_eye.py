@@ -12,13 +12,18 @@ from __future__ import annotations
 import json
 
 from kms_ref import __version__
+from kms_ref.daemon.settings import is_pending_id, public_url
 from kms_ref.net.http_client import HttpError, exchange
 
 
 def approved(external_url: str, post: bool, timeout: float, tx: dict, tx_id: str, log) -> bool:
-    """Does the external system answer 2xx for this transaction?"""
+    """Does the external system answer 2xx for this transaction? An ID that could change the
+    URL's path or query ("..", "a/b", "a?b", "%2e") is refused before any request is built."""
+    if not is_pending_id(tx_id):
+        log.error("Not asking the external system about a malformed pending transaction ID.")
+        return False
     url = "%s/%s" % (external_url, tx_id)
-    log.info("External url '%s' is present, checking against it." % external_url)
+    log.info("External url '%s' is present, checking against it." % public_url(external_url))
     headers = {"User-Agent": "kms_ref/" + __version__}
     try:
         if post:

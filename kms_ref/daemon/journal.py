@@ -14,9 +14,11 @@ object per line:
 Events of one pending ID, and the state each leaves it in (`state`; `journal_events.py`):
 
     signing     written BEFORE the broadcast request           → "in-doubt" until a result follows
-    broadcast   the API accepted it (2xx)                       → "broadcast"
-    failed      the API refused it (a 4xx answer)               → "failed"
-    not-sent    it surely never arrived (no connection; 408/429) → None: a later cycle may retry
+    broadcast   the API accepted it (2xx), or the network has it → "broadcast"
+    failed      the transaction itself was refused              → "failed"
+    not-sent    not accepted, safe to retry (no connection; an  → None: a later cycle may retry
+                auth, rate-limit or server error — a retry        (with the same bytes only)
+                sends the same bytes)
     reported    an in-doubt ID was reported to the batch endpoint (so it is reported only once)
 
 A "signing" line with no result after it means the daemon died, or lost the connection, while
@@ -262,7 +264,7 @@ class Journal:
 
     def txid(self, pending_id: str) -> Optional[str]:
         """The txid computed when the ID was last signed (known while the ID is in the live
-        journal, or in doubt and not yet reported)."""
+        journal, or in doubt: the daemon settles an in-doubt ID once the network shows its txid)."""
         entry = self._entry(pending_id)
         return entry.txid if entry else None
 
@@ -275,4 +277,4 @@ class Journal:
         """The in-doubt IDs not reported yet."""
         live = self._live.entries
         ids = [i for i, entry in live.items() if entry.state == IN_DOUBT and not entry.reported]
-        return ids + [i for i in self._settled.open if i not in live]
+        return ids + [i for i, o in self._settled.open.items() if i not in live and not o.get("reported")]

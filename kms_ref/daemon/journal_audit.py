@@ -134,7 +134,7 @@ class History:
         fold = Fold(self.settled.entry)
         for event in live:
             fold.apply(event["id"], event["event"], event)
-        in_doubt = {i: (f.get("txid"), f.get("chain")) for i, f in self.settled.open.items()}
+        in_doubt = {i: (f.get("txid"), f.get("chain")) for i, f in self.settled.open.items() if not f.get("reported")}
         for pending_id, entry in fold.entries.items():
             if entry.state == IN_DOUBT and not entry.reported:
                 in_doubt[pending_id] = (entry.txid, entry.chain)

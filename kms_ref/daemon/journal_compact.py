@@ -171,8 +171,8 @@ class Compaction:
         for pending_id, entry in self.fold.entries.items():
             encoded = pending_id.encode("utf-8")
             records.append((id_key(encoded), encoded, state_code(entry), entry.first, entry.last))
-            if entry.state == IN_DOUBT and not entry.reported:
-                self.open[pending_id] = {"txid": entry.txid, "chain": entry.chain}
+            if entry.state == IN_DOUBT:   # reported or not: settling it later needs its txid
+                self.open[pending_id] = {"txid": entry.txid, "chain": entry.chain, "reported": entry.reported}
             else:
                 self.open.pop(pending_id, None)
         records.sort()

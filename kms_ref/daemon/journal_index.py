@@ -211,7 +211,7 @@ def state_code(entry: Entry) -> bytes:
 
 class Settled:
     """What the history says of an ID: the record of the newest run holding it (runs are
-    searched newest first), and for an in-doubt ID not yet reported its txid and chain, which
+    searched newest first), and for an in-doubt ID its txid and chain (and whether it was reported), which
     the manifest keeps in "open" (`journal_store.py`)."""
 
     def __init__(self, runs: List[Run], open_ids: Dict[str, dict]):

@@ -17,7 +17,7 @@ manifest.json, replaced atomically (temporary file, fsync, rename, fsync of the 
      "runs": ["settled-00000017.idx", ...],     the runs of settled IDs, oldest first
      "folded": {"bytes": N, "sha256": "..."},   the live journal's first N bytes, when their
                                                 SHA-256 is this, are already in the history
-     "open": {"<id>": {"txid": "...", "chain": "BTC"}}}   in-doubt IDs not reported yet
+     "open": {"<id>": {"txid": "...", "chain": "BTC", "reported": false}}}   every in-doubt ID
 
 The history is exactly what the manifest names: the segments numbered below "next" and the runs
 it lists. Anything else matching these names (a segment or run of a compaction that died before

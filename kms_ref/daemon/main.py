@@ -27,6 +27,11 @@ Where kms_ref differs, on purpose:
   endpoint ("interrupted during broadcast; transaction <txid> may be on the network — check
   before retrying"); the way out is to check the txid on the network and, if it is not there,
   delete the pending transaction (`DELETE /v3/kms/{id}`) and create it again.
+- Only a refusal of the transaction itself (Tatum's validation, the network's refusal) ends it;
+  an expired key, a rate limit or a server error holds it back for a retry with back-off, logged
+  at info level every cycle (tatum-kms gives up on any 4xx). After a failed broadcast, and for an
+  in-doubt ID still listed, the daemon asks `GET /v3/{chain}/transaction/{txid}`: a txid the
+  network knows is success — several daemons on one wallet and one API key are safe (SPEC §5).
 - A transaction kms_ref refuses to sign is reported once per run, not every cycle, until the
   wallet file or the transaction changes. A broadcast answered `"failed": true` (on the network
   but not marked processed) is completed with `PUT /v3/kms/{id}/{txId}`.
@@ -59,7 +64,8 @@ from kms_ref.daemon.broadcast import in_doubt_message
 from kms_ref.daemon.cycle import Daemon
 from kms_ref.daemon.journal import Journal, JournalError, journal_path
 from kms_ref.daemon.log import Log
-from kms_ref.daemon.settings import StartError, settings_from
+from kms_ref.daemon.settings import StartError, public_url, settings_from
+from kms_ref.hd.masking import shown
 from kms_ref.store.wallet_store import WalletStore
 
 
@@ -88,7 +94,7 @@ def main(ctx) -> int:
             previous[signum] = signal.signal(signum, daemon.on_signal)
         log.info("kms_ref %s daemon: wallet %s, %s, chains %s, API %s%s." % (
             __version__, settings.path, "testnet" if settings.testnet else "mainnet",
-            ",".join(settings.chains), settings.api_url,
+            ",".join(settings.chains), public_url(settings.api_url),
             ", one cycle" if settings.run_once else ", every %g s" % settings.period))
         if journal.compacted:
             log.info("Journal %s: %d lines moved into its history %s in %.1f s." % (
@@ -100,7 +106,10 @@ def main(ctx) -> int:
             if not journal.reported(tx_id):
                 log.error("Journal: %s %s" % (tx_id, in_doubt_message(journal.txid(tx_id))))
         for missing in [i for i in settings.wallet_ids or () if i not in daemon.wallet]:
-            log.error("--wallet %s is not in %s; ignored." % (missing, settings.path))
+            log.error("--wallet %s is not in %s; ignored." % (shown(missing, quote=False), settings.path))
+        if ctx.flags.get("apiKey"):
+            log.error("Warning: --apiKey puts the API key where every user of this machine can read "
+                      "it (ps, /proc/<pid>/cmdline); set TATUM_API_KEY or put it in the .env file.")
         code = daemon.run()
         if daemon.signal_name:
             log.info("Received %s; stopped after the current step." % daemon.signal_name)

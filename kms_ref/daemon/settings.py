@@ -1,7 +1,7 @@
 """The daemon's settings: flags and environment, checked before the first request (SPEC §5).
 
 Everything that can be wrong is refused here, before the password is asked and before anything
-goes over the network: TATUM_API_KEY set, --chain, --period > 0, --externalUrlMethod GET or
+goes over the network: TATUM_API_KEY set, --chain, 0 < --period ≤ a day, --externalUrlMethod GET or
 POST (any case; tatum-kms takes any other word as GET), the URLs, KMS_REF_HTTP_TIMEOUT. Mainnet
 without --externalUrl exits 2, as tatum-kms's meow does for a missing required flag.
 """
@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.parse
 from typing import List, NamedTuple, Optional
 
 from kms_ref.daemon.tatum_client import DEFAULT_URL
 from kms_ref.hd.chains import SYMBOLS
+from kms_ref.hd.masking import shown
 from kms_ref.net.http_client import DEFAULT_TIMEOUT
 
 DEFAULT_CHAINS = ("BCH", "BTC", "LTC", "DOGE")   # tatum-kms's order, its four Bitcoin-family chains
@@ -22,9 +24,28 @@ MAX_SIGNATURE_IDS = 25000                        # tatum-kms KMS_CONSTANTS.SIGNA
 MAX_BACKOFF = 60.0                               # seconds between cycles while the API is down
 TIMEOUT_ENV = "KMS_REF_HTTP_TIMEOUT"
 EXIT_MISSING_FLAG, EXIT_UNREACHABLE = 2, 3       # 2: meow's "Missing required flag"; 3: see main
-ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")   # what a pending ID may look like here
+MAX_PERIOD = 86400                               # seconds: a day between cycles at most
+MAX_TIMEOUT = 3600                               # seconds for one request, at most
+# A pending transaction's ID as Tatum makes them (24 hex digits; kms_ref's sandbox the same; UUIDs
+# elsewhere). It is put into URL paths — /v3/kms/{id}, {externalUrl}/{id} — so nothing that a
+# URL reads as structure may pass: no "/", "?", "#", "%", and not "." or "..", which name the
+# parent path (`is_pending_id`).
+ID_PATTERN = re.compile(r"(?!\.\.?\Z)[A-Za-z0-9_.:-]{1,128}")      # whole string: fullmatch
 API_KEY_MISSING = ("Required TATUM_API_KEY is not set. Please set it as env variable or pass it "
                    "as argument.")   # tatum-kms's text
+
+
+def public_url(url: str) -> str:
+    """A URL as a log line may show it: without the user:password@ it may carry."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
+
+
+def is_pending_id(value) -> bool:
+    """Whether `value` may name a pending transaction in a URL path (see ID_PATTERN)."""
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
 
 
 class StartError(ValueError):
@@ -64,30 +85,28 @@ def settings_from(ctx) -> Settings:
         raise StartError("--externalUrl must be an http:// or https:// URL")
     method = str(flags.get("externalUrlMethod") or "GET").upper()
     if method not in ("GET", "POST"):
-        raise StartError("--externalUrlMethod must be GET or POST, not %r" % flags.get("externalUrlMethod"))
+        raise StartError("--externalUrlMethod must be GET or POST, not %s" % shown(flags.get("externalUrlMethod")))
     chains = []
     for name in _comma_list(flags["chain"]) if flags.get("chain") is not None else DEFAULT_CHAINS:
         if name.upper() not in SYMBOLS:
-            raise StartError("unsupported chain %r: the daemon serves %s" % (name, ", ".join(DEFAULT_CHAINS)))
+            raise StartError("unsupported chain %s: the daemon serves %s" % (shown(name), ", ".join(DEFAULT_CHAINS)))
         if name.upper() not in chains:
             chains.append(name.upper())
     if not chains:
         raise StartError("--chain names no chain")
     period = flags.get("period", DEFAULT_PERIOD)
-    if not isinstance(period, (int, float)) or not period > 0:
-        raise StartError("--period must be a number of seconds above 0")
+    if isinstance(period, bool) or not isinstance(period, (int, float)) or not 0 < period <= MAX_PERIOD:
+        raise StartError("--period must be a number of seconds above 0 and at most %d" % MAX_PERIOD)
     api_key = os.environ.get("TATUM_API_KEY")
     if not api_key:
         raise StartError(API_KEY_MISSING)
     api_url = (os.environ.get("TATUM_API_URL") or DEFAULT_URL).rstrip("/")
     if not re.match(r"^https?://[^/]", api_url):
         raise StartError("TATUM_API_URL must be an http:// or https:// URL")
-    try:
-        timeout = float(os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT)
-    except ValueError:
-        timeout = -1.0
-    if not 0 < timeout < float("inf"):
-        raise StartError("%s must be a number of seconds above 0" % TIMEOUT_ENV)
+    text = os.environ.get(TIMEOUT_ENV) or str(DEFAULT_TIMEOUT)
+    timeout = float(text) if re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,6})?", text) else -1.0   # ASCII, no "1e308"
+    if not 0 < timeout <= MAX_TIMEOUT:
+        raise StartError("%s must be a number of seconds above 0 and at most %d" % (TIMEOUT_ENV, MAX_TIMEOUT))
     wallet_ids = _comma_list(flags["wallet"]) if flags.get("wallet") else None
     transaction_ids = _comma_list(flags["transactionIds"]) if flags.get("transactionIds") else None
     return Settings(ctx.path, ctx.testnet, tuple(chains), period, external_url and external_url.rstrip("/"),

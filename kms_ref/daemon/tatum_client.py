@@ -7,8 +7,9 @@
 Every request carries `x-api-key`, `Content-Type: application/json`, `User-Agent: kms_ref/<v>`
 and `x-ttm-kms-client-version: <v>` (the header tatum-kms 8 sends with its pending call), and
 goes out through `kms_ref.net.http_client.exchange` (deadline, size cap, TLS). Anything but a
-2xx answer with well-formed JSON raises `HttpError`; the client never retries — the daemon
-decides what a failure means.
+2xx answer with well-formed JSON raises `HttpError` — `TatumError`, carrying Tatum's
+`errorCode`, when an error answer came; the client never retries — the daemon decides what a
+failure means. Answers are parsed with a bound on their nesting (`encoding.bounded_json`).
 """
 
 from __future__ import annotations
@@ -19,10 +20,33 @@ import urllib.parse
 from typing import List, Optional
 
 from kms_ref import __version__
+from kms_ref.encoding.bounded_json import parse_json
 from kms_ref.net.http_client import DEFAULT_TIMEOUT, HttpError, clean_text, exchange
 
 DEFAULT_URL = "https://api.tatum.io"   # tatum-kms: process.env.TATUM_API_URL || "https://api.tatum.io"
 USER_AGENT = "kms_ref/%s" % __version__
+
+
+class TatumError(HttpError):
+    """A non-2xx answer of the Tatum API, with its `errorCode` (None if the body had none):
+    the daemon tells a refusal of the transaction from an expired key by it."""
+
+    def __init__(self, status: int, message: str, error_code: Optional[str] = None):
+        super().__init__(status, message)
+        self.error_code = error_code
+
+
+def _error_body(text: str) -> Optional[dict]:
+    try:
+        data = parse_json(text, "the error body")
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _error_code(text: str) -> Optional[str]:
+    code = (_error_body(text) or {}).get("errorCode")
+    return code if isinstance(code, str) else None
 
 
 def _path_part(value: str) -> str:
@@ -56,21 +80,18 @@ class TatumClient:
         answer = exchange(method, self.url(path), data, headers, self.timeout)
         text = answer.body.decode("utf-8", errors="replace")
         if not 200 <= answer.status < 300:
-            raise HttpError(answer.status, self._message(text, answer.status))
+            raise TatumError(answer.status, self._message(text, answer.status), _error_code(text))
         if not text.strip():
             return None
         try:
-            return json.loads(text)
+            return parse_json(text, "the answer")
         except ValueError:
             raise HttpError(answer.status, "malformed JSON in the answer to %s %s: %s"
                            % (method, path.split("?")[0], clean_text(text[:80], self._api_key))) from None
 
     def _message(self, text: str, status: int) -> str:
         """Tatum's error bodies are {"statusCode", "errorCode", "message", "cause"?}."""
-        try:
-            data = json.loads(text)
-        except ValueError:
-            data = None
+        data = _error_body(text)
         if isinstance(data, dict) and data.get("message"):
             message = str(data["message"])
             if data.get("errorCode"):
@@ -80,6 +101,11 @@ class TatumClient:
         else:
             message = text.strip() or http.client.responses.get(status, "error")
         return clean_text(message, self._api_key)
+
+    def transaction(self, api_name: str, txid: str) -> dict:
+        """GET /v3/{bitcoin,litecoin,dogecoin,bcash}/transaction/{txid}: the transaction, if the
+        network knows it (SPEC §5, "Several daemons": how a failed broadcast is told from a done one)."""
+        return self.call("GET", "/v3/%s/transaction/%s" % (_path_part(api_name), _path_part(txid)))
 
     # -- the KMS calls (SPEC §5) -----------------------------------------------------------------
 

@@ -14,9 +14,12 @@ whose size bits must match the hash length.
 
 from __future__ import annotations
 
+import re
+
 from kms_ref.encoding.bech32 import CHARSET, convertbits
 
 _CHARSET_INDEX = {char: value for value, char in enumerate(CHARSET)}
+_ADDRESS_CHARACTERS = re.compile(r"[a-zA-Z0-9:]*")   # ASCII only: no IGNORECASE, no \w
 
 # §Address types, "Type bits": the form of payment.
 P2PKH = 0
@@ -80,9 +83,13 @@ def cashaddr_encode_raw(prefix: str, type_byte: int, data: bytes) -> str:
 def cashaddr_decode_raw(address: str, prefix: str) -> tuple:
     """(type byte, data) of a CashAddr address, written with its prefix or without it.
 
-    ValueError on: mixed case, a prefix other than the expected one, a character outside the
-    charset, a payload shorter than the checksum, a bad checksum, or bad padding."""
+    ValueError on: a character outside [a-zA-Z0-9:] (checked first: `str.lower` maps some
+    non-ASCII letters onto ASCII ones — U+212A KELVIN SIGN becomes "k"), mixed case, a prefix
+    other than the expected one, a character outside the charset, a payload shorter than the
+    checksum, a bad checksum, or bad padding."""
     _check_prefix(prefix)
+    if not isinstance(address, str) or not _ADDRESS_CHARACTERS.fullmatch(address):
+        raise ValueError("CashAddr address has a character outside [a-zA-Z0-9:]")
     if address.lower() != address and address.upper() != address:
         raise ValueError("CashAddr address mixes upper and lower case")
     address = address.lower()

@@ -20,6 +20,7 @@ from kms_ref.encoding.bech32 import decode_segwit_address, encode_segwit_address
 from kms_ref.encoding.cashaddr import cashaddr_decode, cashaddr_encode
 from kms_ref.encoding.script import OP_0, OP_1, OP_16, P2PKH as P2PKH_SCRIPT, P2SH, classify, p2pkh_script, p2sh_script
 from kms_ref.hd.chains import CASHADDR, P2PKH, P2SH_P2WPKH, P2WPKH, Chain
+from kms_ref.hd.masking import shown
 
 CASHADDR_P2PKH = 0  # CashAddr spec §Version byte: type bits
 CASHADDR_P2SH = 1
@@ -56,23 +57,23 @@ def script_from_address(chain: Chain, address: str) -> bytes:
         try:
             kind, h = cashaddr_decode(address, chain.cashaddr_prefix)
         except ValueError as e:
-            raise ValueError("%r is not a %s address: %s" % (address, chain, e)) from None
+            raise ValueError("%s is not a %s address: %s" % (shown(address), chain, e)) from None
         return p2pkh_script(h) if kind == CASHADDR_P2PKH else p2sh_script(h)
     if chain.bech32_hrp and address.lower().startswith(chain.bech32_hrp + "1"):
         try:
             witver, program = decode_segwit_address(chain.bech32_hrp, address)
         except ValueError as e:
-            raise ValueError("%r is not a %s address: %s" % (address, chain, e)) from None
+            raise ValueError("%s is not a %s address: %s" % (shown(address), chain, e)) from None
         return witness_script(witver, program)
     try:
         payload = b58check_decode(address)
     except ValueError as e:
-        raise ValueError("%r is not a %s address: %s" % (address, chain, e)) from None
+        raise ValueError("%s is not a %s address: %s" % (shown(address), chain, e)) from None
     if len(payload) == 21 and payload[0] == chain.p2pkh_version:
         return p2pkh_script(payload[1:])
     if len(payload) == 21 and payload[0] == chain.p2sh_version:
         return p2sh_script(payload[1:])
-    raise ValueError("%r is not a %s address" % (address, chain))
+    raise ValueError("%s is not a %s address" % (shown(address), chain))
 
 
 def address_from_script(chain: Chain, script: bytes) -> str | None:

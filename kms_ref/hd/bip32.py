@@ -13,10 +13,13 @@ child number — each raises ValueError.
 
 from __future__ import annotations
 
+import re
+
 from kms_ref.crypto.ecmult import point_mul_g, point_mul_g_add
 from kms_ref.crypto.hashes import hash160, hmac_sha512
 from kms_ref.crypto.secp256k1 import N, parse_pubkey, ser_p
 from kms_ref.encoding.base58 import b58check_decode, b58check_encode
+from kms_ref.hd.masking import shown
 
 HARDENED = 0x80000000  # BIP32 §Key derivation: indices >= 2^31 are hardened
 MASTER_HMAC_KEY = b"Bitcoin seed"  # BIP32 §Master key generation
@@ -51,8 +54,8 @@ def parse_path(path: str) -> list:
     for part in parts[1:]:
         hardened = part[-1:] in ("'", "h", "H")
         digits = part[:-1] if hardened else part
-        if not digits.isdigit() or int(digits) >= HARDENED:
-            raise ValueError("bad derivation path component %r" % part)
+        if not re.fullmatch(r"[0-9]{1,10}", digits) or int(digits) >= HARDENED:   # ASCII digits only
+            raise ValueError("bad derivation path component %s" % shown(part))
         indexes.append(int(digits) + (HARDENED if hardened else 0))
     return indexes
 

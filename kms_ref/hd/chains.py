@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
+from kms_ref.hd.masking import shown
+
 P2PKH = "p2pkh"
 P2SH_P2WPKH = "p2sh-p2wpkh"
 P2WPKH = "p2wpkh"
@@ -66,10 +68,11 @@ SYMBOLS = ("BTC", "LTC", "DOGE", "BCH")
 
 
 def get_chain(symbol: str, testnet: bool) -> Chain:
-    """The table row for a chain symbol (case-insensitive) and network; ValueError otherwise."""
+    """The table row for a chain symbol (case-insensitive) and network; ValueError otherwise (the
+    symbol is repeated only if it cannot be a secret typed into the wrong place: `masking`)."""
     key = (str(symbol).upper(), bool(testnet))
     if key not in CHAINS:
-        raise ValueError("unsupported chain %r: kms_ref supports %s" % (symbol, ", ".join(SYMBOLS)))
+        raise ValueError("unsupported chain %s: kms_ref supports %s" % (shown(symbol), ", ".join(SYMBOLS)))
     return CHAINS[key]
 
 
@@ -77,7 +80,7 @@ def chain_for_api_name(api_name: str, testnet: bool) -> Chain:
     for chain in CHAINS.values():
         if chain.api_name == api_name and chain.testnet == testnet:
             return chain
-    raise ValueError("unknown chain path %r" % api_name)
+    raise ValueError("unknown chain path %s" % shown(api_name))
 
 
 def xpub_versions() -> set:

@@ -1,56 +1,56 @@
-"""Does a piece of user input look like a secret? One decision for every message that repeats
-what a user typed (SPEC §3: secrets never in argv, logs or error output; issue 13 "name the
-unknown option as typed", issue 10 §2 "never echo a secret typed into the wrong slot").
+"""What an error message or a log line may repeat of what the user typed (issue 10 §2).
 
-An error is most useful when it names what was typed (`unknown option -p`), and most harmful
-when what was typed is a key pasted into the wrong place (`unsupported chain 'L1aW4aub…'` ends
-up in a terminal's scroll-back, a CI log, a bug report). Both hold when every message passes
-user input through `shown`: it quotes the text, unless the text has the shape of a secret —
+A secret typed into the wrong slot — a WIF given as the chain, a mnemonic as the command, a
+private key as `sign`'s file name — must not come back in an error message: those land in
+terminals, CI logs and bug reports. `shown(value)` is the one place that decides: it returns the
+value quoted as `repr` would, unless the text could be a secret, and then a masked form that
+says only how long it was — not even its first characters (two letters of a BIP39 word narrow
+it to a few dozen words, two hex digits are 8 bits of a key):
 
-- a run of 64 or more hex digits (a raw private key, a seed);
-- a run of 50 or more Base58 characters (a WIF is 51 or 52, an extended private key 111);
-- two or more BIP39 English words in a row (part of a mnemonic).
+    shown("ETH")                   → 'ETH'
+    shown("L1aW4aubDFB7yfr…")      → <52 characters, hidden: it may be a secret>
 
-A shape test errs on the side of hiding: a long Base58 address or two ordinary English words
-that happen to be in the BIP39 list are hidden too, which costs a less specific message, never
-a leak. The hidden form says how long the text was, nothing of its characters.
+It counts as a possible secret when it holds
+- a run of 50 or more Base58 characters (a WIF is 51–52, an extended private key 111);
+- a run of 64 or more hex digits (a raw 32-byte private key);
+- a word of the BIP39 English list standing alone, give or take punctuation around it ("--abandon";
+  `kms-ref abandon ability …` would otherwise name the first word of a mnemonic, 11 bits of it,
+  as the command), or two such words next to each other whatever joins them ("a-ability-able"), or
+- more than MAX_SHOWN characters (nothing that long helps a message).
+
+It lives in `hd`, the lowest layer that needs it (`chains.get_chain`'s "unsupported chain"), so
+every layer above can call it; it needs the BIP39 word list, which is read only on first use.
 """
 
 from __future__ import annotations
 
 import re
+import string
 
-_HEX_RUN = re.compile(r"[0-9a-fA-F]{64,}")
+from kms_ref.hd import bip39
+
+MAX_SHOWN = 100                   # characters; longer input is never repeated in full
 _BASE58_RUN = re.compile(r"[1-9A-HJ-NP-Za-km-z]{50,}")
-_WORD = re.compile(r"[A-Za-z]+")
-MAX_SHOWN = 60   # longer input is cut, with "...", so one message stays one line
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{64,}")
+_SEPARATORS = re.compile(r"[\s,]+")      # between the words of a mnemonic, typed or listed
+_LETTERS = re.compile(r"[A-Za-z]+")
 
 
-def looks_like_secret(text) -> bool:
-    """True when `text` could be (or contain) a private key, an extended private key, a seed or
-    part of a mnemonic — by its shape, without trying to decode it."""
-    if not isinstance(text, str):
-        return False
-    if _HEX_RUN.search(text) or _BASE58_RUN.search(text):
+def could_be_secret(text: str) -> bool:
+    """Does `text` hold something shaped like a key or a mnemonic (see the module docstring)?"""
+    if len(text) > MAX_SHOWN or _BASE58_RUN.search(text) or _HEX_RUN.search(text):
         return True
-    from kms_ref.hd.bip39 import wordlist   # on first use: most command lines never need it
-
-    words = set(wordlist())
-    run = 0
-    for token in re.split(r"[\s,;]+", text.strip()):
-        run = run + 1 if token.lower() in words and _WORD.fullmatch(token) else 0
-        if run >= 2:
-            return True
-    return False
+    words = set(bip39.wordlist())
+    if any(token.strip(string.punctuation).lower() in words for token in _SEPARATORS.split(text)):
+        return True
+    letters = [run.lower() for run in _LETTERS.findall(text)]
+    return any(a in words and b in words for a, b in zip(letters, letters[1:]))
 
 
-def shown(text, quote: bool = True) -> str:
-    """`text` for an error message — quoted as repr, or as typed with quote=False (an option's
-    name) — or a placeholder when it looks like a secret."""
-    if not isinstance(text, str):
-        return "<%s>" % type(text).__name__
-    if looks_like_secret(text):
-        return "<%d characters, not shown: it may be a secret>" % len(text)
-    if len(text) > MAX_SHOWN:
-        text = text[:MAX_SHOWN] + "..."
-    return repr(text) if quote else text
+def shown(value, quote: bool = True) -> str:
+    """`value` as a message may repeat it: quoted like repr() (as it is, with quote=False, where
+    a fixed log format wants the bare text), or masked if it could be a secret."""
+    text = value if isinstance(value, str) else repr(value)
+    if not could_be_secret(text):
+        return repr(text) if isinstance(value, str) and quote else text
+    return "<%d characters, hidden: it may be a secret>" % len(text)

@@ -12,6 +12,8 @@ silently hardens them — kms_ref refuses both, so an address and its key always
 
 from __future__ import annotations
 
+import re
+
 from kms_ref.encoding.wif import wif_decode, wif_encode
 from kms_ref.hd import bip39
 from kms_ref.hd.addresses import address_from_pubkey
@@ -22,9 +24,10 @@ MAX_INDEX = HARDENED - 1
 
 
 def check_index(index) -> int:
-    """An address index as an int in 0..2^31−1 (accepts decimal strings); ValueError otherwise."""
+    """An address index as an int in 0..2^31−1 (accepts decimal strings of ASCII digits — not
+    `str.isdigit`, which also takes "١" and "３"); ValueError otherwise."""
     if isinstance(index, str):
-        if not index.strip().isdigit():
+        if not re.fullmatch(r"[0-9]{1,10}", index.strip()):
             raise ValueError("index must be a whole number between 0 and %d" % MAX_INDEX)
         index = int(index.strip())
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index <= MAX_INDEX:

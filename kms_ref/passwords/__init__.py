@@ -16,6 +16,9 @@
     vgs.py                  --vgs: reveal an alias
     vault_http.py           one JSON request through kms_ref.net, failures as SourceError
     errors.py               SourceError: one line naming the source and the reason
+    core_dumps.py           `forbid_core_dumps`: RLIMIT_CORE 0 and PR_SET_DUMPABLE 0, so that no
+                            secret the process holds is ever written to a core file or read by
+                            its neighbours
 
 Layer: may import `net` and everything below it; never the daemon or the command line.
 """

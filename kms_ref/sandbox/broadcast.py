@@ -3,7 +3,8 @@
 1. Not seen before: the same txid twice is 409 "transaction already broadcast".
 2. Every input spends a known output of this chain and network (else 400 "unknown input"),
    no output twice within the transaction, and none already spent (409 "double spend").
-3. At least one output, and outputs not above inputs (400).
+3. At least one output, amounts a node accepts (`tx.consensus`: no negative output, nothing
+   above MAX_MONEY), and outputs not above inputs (400).
 4. When the broadcast names a pending KMS transaction, it is that transaction, signed: same
    version, inputs (outpoints and sequences), outputs and locktime (400). Tatum does not check
    this; the sandbox does, to catch a signer that signs something else than it was asked to.
@@ -20,6 +21,7 @@ from typing import List, Optional, Sequence
 from kms_ref.sandbox.books import ChainBook, PendingTx
 from kms_ref.sandbox.errors import Conflict, Forbidden, SandboxError
 from kms_ref.tx.bitcore_json import PrevOut, parse_bch_pending, parse_bitcore_json
+from kms_ref.tx.consensus import check_money_range
 from kms_ref.tx.transaction import Transaction
 from kms_ref.tx.verify import verify_transaction
 
@@ -38,6 +40,10 @@ def check_broadcast(books: Sequence[ChainBook], symbol: str, tx: Transaction,
     prevouts = spent_outputs(book, tx)
     if not tx.outputs:
         raise SandboxError("transaction has no outputs")
+    try:
+        check_money_range(tx, [p.amount for p in prevouts], symbol)
+    except ValueError as e:
+        raise SandboxError(str(e), "tx.amount.invalid") from None
     total_in = sum(p.amount for p in prevouts)
     total_out = sum(txout.value for txout in tx.outputs)
     if total_out > total_in:

@@ -12,6 +12,7 @@ with, in Tatum's error shape `{"statusCode", "errorCode", "message"}`:
 
 from __future__ import annotations
 
+import re
 from typing import Optional, Tuple
 
 from kms_ref.sandbox.amounts import coins_to_sat
@@ -84,7 +85,7 @@ def outpoint_field(txid, index, where: str) -> Tuple[str, int]:
     """(txid in lowercase hex, output index) of a UTXO reference."""
     if not isinstance(txid, str) or len(txid) != 64 or not set(txid) <= HEX_DIGITS:
         raise SandboxError("%s: txHash must be 64 hex digits" % where)
-    if isinstance(index, str) and index.isdigit():
+    if isinstance(index, str) and re.fullmatch(r"[0-9]{1,10}", index):   # ASCII digits, not isdigit()
         index = int(index)
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < 2 ** 32:
         raise SandboxError("%s: index must be an output number" % where)

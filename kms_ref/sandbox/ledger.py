@@ -28,12 +28,13 @@ from typing import Dict, List, Optional, Tuple
 from kms_ref.store.atomic_file import write_atomic
 from kms_ref.hd.addresses import address_from_script, script_from_address
 from kms_ref.hd.chains import CHAINS, SYMBOLS, get_chain
+from kms_ref.hd.masking import shown
 from kms_ref.sandbox import broadcast as checks
 from kms_ref.sandbox.amounts import sat_to_coins
 from kms_ref.sandbox.books import ChainBook, PendingTx, faucet_transaction
 from kms_ref.sandbox.errors import (NotFound, SandboxError, amount_field, body_object, list_field,
                                     outpoint_field, text_field)
-from kms_ref.sandbox.state import dump_state, load_state
+from kms_ref.sandbox.state import dump_state, load_state, state_file
 from kms_ref.sandbox.unsigned import Spend, build_serialized
 from kms_ref.tx.transaction import TxOut, parse_hex
 
@@ -43,7 +44,7 @@ PENDING_ID_BYTES = 12                                          # 24 hex digits, 
 
 def symbol_for_api_name(api_name: str) -> str:
     if api_name not in API_NAMES:
-        raise NotFound("unknown chain %r: the sandbox serves %s" % (api_name, ", ".join(sorted(API_NAMES))))
+        raise NotFound("unknown chain %s: the sandbox serves %s" % (shown(api_name), ", ".join(sorted(API_NAMES))))
     return API_NAMES[api_name]
 
 
@@ -52,7 +53,7 @@ def check_symbol(symbol) -> str:
     if isinstance(symbol, str) and symbol in API_NAMES:
         return API_NAMES[symbol]
     if not isinstance(symbol, str) or symbol.upper() not in SYMBOLS:
-        raise SandboxError("unsupported chain %r: the sandbox serves %s" % (symbol, ", ".join(SYMBOLS)))
+        raise SandboxError("unsupported chain %s: the sandbox serves %s" % (shown(symbol), ", ".join(SYMBOLS)))
     return symbol.upper()
 
 
@@ -68,8 +69,14 @@ class Ledger:
         self.broadcasts: Dict[str, List[str]] = {}
         self.broadcast_attempts: Dict[str, int] = {}
         self.faucet_counter = 0
-        if state_path and os.path.exists(state_path):
-            load_state(self, state_path)
+        if state_path:
+            self.state_path = state_file(state_path)
+            if os.path.exists(self.state_path):
+                load_state(self, self.state_path)
+            try:
+                self._save()
+            except OSError as e:
+                raise ValueError("sandbox state file %s cannot be written: %s" % (state_path, e.strerror)) from None
 
     def _save(self) -> None:
         if self.state_path:
@@ -86,8 +93,8 @@ class Ledger:
             except ValueError:
                 pass
         if len(found) != 1:
-            raise SandboxError("%r is not a %s address (mainnet or testnet)" % (address, symbol)
-                               if not found else "%r is a %s address on both networks" % (address, symbol))
+            raise SandboxError("%s is not a %s address (mainnet or testnet)" % (shown(address), symbol)
+                               if not found else "%s is a %s address on both networks" % (shown(address), symbol))
         testnet, script = found[0]
         return self.books[(symbol, testnet)], script
 
@@ -110,10 +117,10 @@ class Ledger:
             except SandboxError:
                 pass
         if not candidates:
-            raise SandboxError("%r is not an address of %s" % (address, " or ".join(symbols)))
+            raise SandboxError("%s is not an address of %s" % (shown(address), " or ".join(symbols)))
         if len(candidates) > 1:
             names = ", ".join(str(book.chain) for book, _ in candidates)
-            raise SandboxError("%r is an address on %s: say which with \"chain\"" % (address, names))
+            raise SandboxError("%s is an address on %s: say which with \"chain\"" % (shown(address), names))
         book, script = candidates[0]
         with self.lock:
             self.faucet_counter += 1

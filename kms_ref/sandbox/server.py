@@ -40,10 +40,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from kms_ref.encoding.bounded_json import parse_json
 from kms_ref.sandbox.errors import NotAllowed, NotFound, SandboxError, body_object
 from kms_ref.sandbox.ledger import Ledger
 
 MAX_BODY = 4 * 1024 * 1024
+MAX_NUMBER_LITERAL = 40   # characters of one JSON number in a body
+LISTEN_BACKLOG = 1024     # connections waiting for accept(); the kernel caps it at net.core.somaxconn
 POLL_INTERVAL = 0.05      # seconds: how quickly `stop()` is noticed
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8080
 CHAIN_PATH = r"(?P<chain>bitcoin|litecoin|dogecoin|bcash)"
@@ -163,19 +166,33 @@ def _reject_constant(name):
     raise ValueError("%s is not a JSON number" % name)
 
 
+def _bounded(convert):
+    """A JSON number literal of at most MAX_NUMBER_LITERAL characters, converted: a longer one
+    is refused before the conversion, whose cost grows with the length (int() is quadratic)."""
+    def parse(text: str):
+        if len(text) > MAX_NUMBER_LITERAL:
+            raise ValueError("a number of more than %d characters" % MAX_NUMBER_LITERAL)
+        return convert(text)
+    return parse
+
+
 def parse_body(raw: bytes):
-    """The JSON body (numbers as Decimal), None when empty; SandboxError when malformed."""
+    """The JSON body (numbers as Decimal), None when empty; SandboxError when malformed, nested
+    too deeply, or holding a number literal that is too long."""
     if not raw.strip():
         return None
     try:
-        return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise SandboxError("malformed JSON body: %s" % e, "body.malformed") from None
+        return parse_json(raw.decode("utf-8"), "the body", parse_float=_bounded(Decimal),
+                          parse_int=_bounded(int), parse_constant=_reject_constant)
+    except ValueError as e:   # UnicodeDecodeError is one
+        raise SandboxError("malformed JSON body: %s" % (e if not isinstance(e, UnicodeDecodeError)
+                                                        else "not UTF-8"), "body.malformed") from None
 
 
 class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG   # listen(2)'s backlog: socketserver's default of 5 reset bursts
 
     def __init__(self, address, ledger: Ledger, api_key: Optional[str], log: bool):
         self.ledger, self.api_key, self.log = ledger, api_key, log
@@ -209,13 +226,28 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def do_DELETE(self):
         self._dispatch("DELETE")
 
+    def parse_request(self) -> bool:
+        """An HTTP/0.9 request ("GET /path", no version) has no headers and gets no status line:
+        close at once — the base class would wait for headers until the timeout."""
+        words = self.raw_requestline.split()
+        if len(words) == 2 or (len(words) == 3 and words[2].startswith(b"HTTP/0.")):
+            self.close_connection = True
+            return False
+        return super().parse_request()
+
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding"):
             self.close_connection = True
             raise SandboxError("send the body with a Content-Length, not a Transfer-Encoding")
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
+        lengths = self.headers.get_all("Content-Length") or []
+        if len(lengths) > 1:   # which one frames the body? A proxy and this server could disagree
+            self.close_connection = True
+            raise SandboxError("more than one Content-Length header")
+        if not lengths:
+            length = 0
+        elif re.fullmatch(r"[0-9]{1,10}", lengths[0].strip()):   # ASCII digits: int() takes "1_0", "３"
+            length = int(lengths[0])
+        else:
             length = -1
         if length < 0 or length > MAX_BODY:
             self.close_connection = True

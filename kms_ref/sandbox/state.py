@@ -1,7 +1,8 @@
 """The sandbox's state file (`kms-ref sandbox --state FILE`, SPEC §6): the whole ledger as JSON.
 
 Written after every change with `kms_ref.store.atomic_file.write_atomic` (temporary file, fsync,
-rename, mode 0600), so a crash leaves the previous state or the new one; read once at start.
+rename, mode 0600), so a crash leaves the previous state or the new one; read once at start, and
+written once at start too, so that a path that cannot be written is refused then (`state_file`).
 Layout (version 1):
 
     {"format": "kms_ref sandbox state", "version": 1, "faucetCounter": n,
@@ -16,6 +17,7 @@ Layout (version 1):
 from __future__ import annotations
 
 import json
+import os
 
 from kms_ref.sandbox.books import Output, PendingTx
 
@@ -42,6 +44,19 @@ def dump_state(ledger) -> bytes:
         "broadcastAttempts": ledger.broadcast_attempts,
     }
     return (json.dumps(state, indent=1) + "\n").encode()
+
+
+def state_file(path: str) -> str:
+    """The file a --state path names, checked when the sandbox starts rather than at its first
+    change (which would apply the change in memory and then answer 500, every time): a symlink
+    is followed, so that writes go through it to its target instead of replacing it; the
+    directory must exist; what is there already must be a regular file (a FIFO would block)."""
+    target = os.path.realpath(os.path.expanduser(path))
+    if not os.path.isdir(os.path.dirname(target)):
+        raise ValueError("sandbox state file %s: its directory does not exist" % path)
+    if os.path.lexists(target) and not os.path.isfile(target):
+        raise ValueError("sandbox state file %s is not a regular file" % path)
+    return target
 
 
 def load_state(ledger, path: str) -> None:

@@ -25,12 +25,16 @@ TEMP_SUFFIX = ".tmp"
 
 
 def make_private_dir(directory: str) -> None:
-    """Create `directory` with mode 0700 if it is missing (missing parents get the default
-    mode). An existing directory is left as it is: it may be the user's working directory."""
+    """Create `directory` with mode 0700 if it is missing; its parent must exist (no tree of new
+    directories with the umask's mode). A directory that exists, or that another process made
+    meanwhile, is left as it is: it may be the user's own."""
     if os.path.isdir(directory):
         return
-    os.makedirs(directory, mode=PRIVATE_DIR_MODE, exist_ok=True)
-    os.chmod(directory, PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask
+    try:
+        os.mkdir(directory, PRIVATE_DIR_MODE)
+    except FileExistsError:
+        return
+    os.chmod(directory, PRIVATE_DIR_MODE)  # ours: mkdir's mode is filtered by the umask
 
 
 def write_atomic(path: str, chunks: Iterable[bytes]) -> None:

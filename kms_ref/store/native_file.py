@@ -42,7 +42,8 @@ the same time but 4 MiB: opening a wallet and reading one entry then peaked at 2
 against 18.3 MiB now (python3 -S, measured with /usr/bin/time). So the work is bought with p,
 not n; the price is half an attacker's memory cost per guess at equal time. The parameters
 are stored in the file, so a later version can raise them without a format change; files whose
-parameters would need over 256 MiB are refused.
+parameters would need over 256 MiB, or over 64 times the default work, are refused before any
+work ("scrypt parameters out of range").
 
 Records are found by the start of their line, `{"id":"<id>",` — the writer emits exactly this
 form, and the MAC has established that the writer was kms_ref. After opening, the file is read
@@ -62,6 +63,7 @@ import os
 from typing import Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from kms_ref.crypto.gcm import GCM
+from kms_ref.encoding.bounded_json import parse_json
 from kms_ref.store.errors import DamagedFile, UnsupportedFormat, WrongPassword
 
 FORMAT = "kms_ref-wallet"
@@ -73,6 +75,11 @@ DKLEN = 64  # entry key (32) || MAC key (32)
 NONCE_BYTES = 12  # 96-bit GCM nonce (NIST SP 800-38D §8.2.2, random construction)
 CHECK_LABEL = b"kms_ref-wallet password check"
 MAX_SCRYPT_MEMORY = 256 * 2**20  # refuse files that would need more (128·r·n bytes)
+# Bounds checked before any work: an edited header ("p": 2000000) would otherwise hold every
+# command, and a running daemon's reload, for hours. The work is ∝ n·r·p; the bound is 64 times
+# the default (a few seconds), and each parameter has its own sane range besides.
+SCRYPT_MAX_N, SCRYPT_MAX_R, SCRYPT_MAX_P = 2**20, 32, 64
+SCRYPT_MAX_WORK = 64 * SCRYPT_N * SCRYPT_R * SCRYPT_P
 BLOCK = 64 * 1024  # read size
 HEADER_MAX = BLOCK  # the header line must fit in the first block
 INDEX_AFTER = 2  # lookups by scanning before `find` builds an index
@@ -95,7 +102,7 @@ def _dumps(obj: object) -> bytes:
 
 def _loads(line: bytes, what: str) -> dict:
     try:
-        obj = json.loads(line)
+        obj = parse_json(line, what)   # the header is read before the MAC is checked: bounded
     except ValueError:
         raise DamagedFile(f"{what} is not JSON") from None
     if not isinstance(obj, dict):
@@ -125,6 +132,14 @@ def entry_aad(sig_id: str, chain: str, testnet: bool) -> bytes:
     return _dumps([FORMAT, VERSION, sig_id, chain, testnet])
 
 
+def scrypt_params_in_range(n: int, r: int, p: int) -> bool:
+    """n a power of two in [2, 2^20], r in [1, 32], p in [1, 64], at most 256 MiB of memory and
+    64 times the default work: checked before scrypt runs, on reading and on creating a file."""
+    return (2 <= n <= SCRYPT_MAX_N and n & (n - 1) == 0 and 1 <= r <= SCRYPT_MAX_R
+            and 1 <= p <= SCRYPT_MAX_P and 128 * r * n <= MAX_SCRYPT_MEMORY
+            and n * r * p <= SCRYPT_MAX_WORK)
+
+
 def parse_kdf(kdf: object) -> Tuple[bytes, int, int, int]:
     """The header's "kdf" object → (salt, n, r, p), refusing what we would not write."""
     keys = ["name", "n", "r", "p", "dklen", "salt"]
@@ -133,7 +148,7 @@ def parse_kdf(kdf: object) -> Tuple[bytes, int, int, int]:
     n, r, p = kdf["n"], kdf["r"], kdf["p"]
     if not all(type(v) is int and v >= 1 for v in (n, r, p)) or kdf["dklen"] != DKLEN:
         raise DamagedFile("bad scrypt parameters")
-    if n < 2 or n & (n - 1) or 128 * r * n > MAX_SCRYPT_MEMORY or r * p >= 2**30:
+    if not scrypt_params_in_range(n, r, p):
         raise DamagedFile("scrypt parameters out of range")
     return _unhex(kdf["salt"], SALT_BYTES, "salt"), n, r, p
 
@@ -181,6 +196,8 @@ class NativeFile:
     @classmethod
     def create(cls, password: bytes, n: int = SCRYPT_N, r: int = SCRYPT_R,
                p: int = SCRYPT_P) -> "NativeFile":
+        if not scrypt_params_in_range(n, r, p):
+            raise ValueError("scrypt parameters out of range")
         salt = os.urandom(SALT_BYTES)
         entry_key, mac_key = derive_keys(password, salt, n, r, p)
         header = {

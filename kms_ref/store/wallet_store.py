@@ -41,13 +41,21 @@ from kms_ref.store.tatum_file import SALTED_PREFIX, TatumFile
 __all__ = ["DEFAULT_PATH", "StoreError", "Wallet", "WalletStore", "convert"]
 
 DEFAULT_PATH = "~/.tatumrc/wallet.dat"  # SPEC §2
+DEFAULT_DIR = "~/.tatumrc"  # the only directory kms_ref creates (0700); any other must exist
 FORMATS = ("native", "tatum")
 Password = Union[str, bytes]
 
 
 def _password_bytes(password: Password) -> bytes:
-    """The password as CryptoJS hashes it: UTF-8."""
-    return password.encode("utf-8") if isinstance(password, str) else bytes(password)
+    """The password as CryptoJS hashes it: UTF-8. A password that is not valid UTF-8 (an
+    environment variable or piped input with stray bytes arrives as surrogate escapes) is refused
+    without naming its bytes — the codec's own message would quote one, and its position."""
+    if not isinstance(password, str):
+        return bytes(password)
+    try:
+        return password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise StoreError("the password is not valid UTF-8 text (its bytes are not shown)") from None
 
 
 class Wallet:
@@ -224,7 +232,7 @@ class WalletStore:
         its password."""
         password = _password_bytes(password)
         _check_format(create_format)
-        make_private_dir(os.path.dirname(self._target))
+        self._make_directory()
         with self._lock(exclusive=True):
             fd = self._open_fd(missing_ok=True)
             if fd is None:
@@ -252,6 +260,21 @@ class WalletStore:
 
     # -- file access ---------------------------------------------------------------------------
 
+    def _make_directory(self) -> None:
+        """Create the wallet's directory if it is the default one (~/.tatumrc, mode 0700). Any
+        other directory must exist: `--path a/b/c/w.dat` with a typo must not silently start a
+        new wallet in a tree of new directories, and a directory the user made is never chmod'ed."""
+        directory = os.path.dirname(self._target)
+        if os.path.isdir(directory):
+            return
+        if directory != os.path.realpath(os.path.expanduser(DEFAULT_DIR)):
+            raise StoreError(f"the directory of wallet file {self.path} does not exist; create it "
+                             f"first (kms_ref creates only {DEFAULT_DIR})")
+        try:
+            make_private_dir(directory)
+        except OSError as e:
+            raise StoreError(f"cannot create {directory}: {e.strerror}") from None
+
     @contextmanager
     def _lock(self, exclusive: bool) -> Iterator[None]:
         """Exclusive for writers; shared, and only if the lock file can be made, for readers."""
@@ -266,8 +289,11 @@ class WalletStore:
             raise StoreError(f"wallet file {self.path} is locked: {e}") from None
 
     def _open_fd(self, missing_ok: bool = False) -> Optional[int]:
+        """The wallet file, opened for reading. O_NONBLOCK so that a FIFO (or a device) at the
+        path is refused below instead of blocking open() forever; for a regular file the flag
+        changes nothing."""
         try:
-            fd = os.open(self._target, os.O_RDONLY | os.O_CLOEXEC)
+            fd = os.open(self._target, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         except FileNotFoundError:
             if missing_ok:
                 return None

@@ -21,10 +21,10 @@ BCH — `"<unsigned raw tx hex>:<JSON list of input amounts>"`: no previous scri
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import List, NamedTuple, Optional
 
+from kms_ref.encoding.bounded_json import parse_json
 from kms_ref.tx.transaction import SEQUENCE_FINAL, Transaction, TxIn, TxOut, parse_hex
 
 MAX_SAFE_INTEGER = 2 ** 53 - 1       # JavaScript Number.MAX_SAFE_INTEGER
@@ -85,10 +85,7 @@ def _amount(value, where: str, maximum: int = MAX_SAFE_INTEGER) -> int:
 def parse_bitcore_json(serialized) -> BitcoreTransaction:
     """The model and each input's previous output from bitcore's JSON (a str or an already decoded dict)."""
     if isinstance(serialized, str):
-        try:
-            obj = json.loads(serialized)
-        except ValueError:
-            raise ValueError("serializedTransaction is not valid JSON") from None
+        obj = parse_json(serialized, "serializedTransaction")
     else:
         obj = serialized
     if not isinstance(obj, dict):
@@ -151,10 +148,7 @@ def parse_bch_pending(serialized: str):
     tx = parse_hex(raw_hex)
     if tx.has_witness():
         raise ValueError("a BCH transaction cannot carry witnesses")
-    try:
-        amounts = json.loads(amounts_text)
-    except ValueError:
-        raise ValueError("BCH input amounts are not valid JSON") from None
+    amounts = parse_json(amounts_text, "BCH input amounts")
     if not isinstance(amounts, list):
         raise ValueError("BCH input amounts must be a JSON list")
     if len(amounts) != len(tx.inputs):

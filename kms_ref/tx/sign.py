@@ -27,7 +27,8 @@ previous output is taken to be P2PKH of that key (Tatum sends no scripts for BCH
 scriptSig is <sig ‖ 0x41> <pubkey>.
 
 Refused, with a message that names inputs and key positions but never a key: an input no key can
-sign, an input kind kms_ref cannot sign, a key that signs nothing, outputs above inputs, and for
+sign, an input kind kms_ref cannot sign, a key that signs nothing, amounts a node refuses
+(`consensus`: negative, or above MAX_MONEY), outputs above inputs, and for
 DOGE whatever bitcore-lib-doge refuses (`doge_checks`). Every result passes `verify` before it is
 returned.
 """
@@ -42,6 +43,7 @@ from kms_ref.crypto.hashes import hash160, hash256
 from kms_ref.crypto.schnorr_bch import schnorr_sign
 from kms_ref.crypto.keys import pubkey_from_seckey
 from kms_ref.tx import doge_checks
+from kms_ref.tx.consensus import check_money_range
 from kms_ref.tx.bitcore_json import PrevOut
 from kms_ref.encoding.script import (P2PK, P2PKH, P2SH, P2TR, P2WPKH, classify, p2pkh_script, p2sh_script,
                                p2wpkh_script, push_data)
@@ -107,8 +109,10 @@ class _Key:
         return taproot_tweak_pubkey(self.internal_key())[1]
 
 
-def check_amounts(tx: Transaction, amounts: Sequence[int]) -> None:
-    """Outputs above inputs is an error on every chain (SPEC §4)."""
+def check_amounts(tx: Transaction, amounts: Sequence[int], chain: str) -> None:
+    """What consensus refuses (negative or too large amounts: `consensus.check_money_range`),
+    then outputs above inputs, an error on every chain (SPEC §4)."""
+    check_money_range(tx, amounts, chain)
     total_in = sum(amounts)
     total_out = sum(txout.value for txout in tx.outputs)
     if total_out > total_in:
@@ -171,7 +175,7 @@ def sign_bitcore(tx: Transaction, prevouts: Sequence[PrevOut], keys: Sequence[Pr
         raise ValueError("no private key to sign with")
     amounts = [p.amount for p in prevouts]
     scripts = [p.script_pubkey for p in prevouts]
-    check_amounts(tx, amounts)
+    check_amounts(tx, amounts, chain)
     if chain == "DOGE":   # bitcore checks these before "every input signed"
         doge_checks.check_doge(tx, amounts, scripts, change_script, fee)
     matches = match_inputs(scripts, keys, chain in SEGWIT_CHAINS, chain in TAPROOT_CHAINS)
@@ -222,7 +226,7 @@ def sign_bch(tx: Transaction, amounts: Sequence[int], keys: Sequence[PrivateKey]
         raise ValueError("BCH signs input i with key i: %d inputs but %d keys" % (len(tx.inputs), len(keys)))
     if len(amounts) != len(tx.inputs):
         raise ValueError("%d inputs but %d amounts" % (len(tx.inputs), len(amounts)))
-    check_amounts(tx, amounts)
+    check_amounts(tx, amounts, "BCH")
     hash_type = SIGHASH_ALL | SIGHASH_FORKID
     signed = tx.copy()
     signed.version = BCH_TX_VERSION
