@@ -1,3 +1,4 @@
+# -*- coding: utf-8 -*-   (declared for Python 2, so that it too reaches the version check below)
 """kms_ref — a pure-Python reference implementation of the Tatum Key Management System.
 
 Bitcoin family only (BTC, LTC, DOGE, BCH; mainnet and testnet), standard library only. The
@@ -19,7 +20,14 @@ folder tree is the architecture: each layer imports only from itself and the lay
       crypto/     primitives; the curve definition below its fast paths
       bench/      `python -m kms_ref.bench` (nothing imports it)
 
-Importing this package loads nothing else: every module is imported on demand.
+Importing this package loads nothing else: every module is imported on demand. It checks the
+Python version first, in code that every Python 3 can parse, so that an older Python prints one
+line instead of a SyntaxError traceback from a module it cannot read.
 """
+
+import sys
+
+if sys.version_info < (3, 9):
+    raise SystemExit("kms_ref needs Python 3.9 or newer")
 
 __version__ = "0.1.0"
