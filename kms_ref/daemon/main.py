@@ -44,6 +44,10 @@ Where kms_ref differs, on purpose:
   journal line), then the daemon exits 0.
 
 KMS_REF_HTTP_TIMEOUT (seconds, default 30) bounds each HTTP request from connect to last byte.
+Every request follows SPEC §9 (`kms_ref.net`): HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY, TLS
+verified (SSL_CERT_FILE, SSL_CERT_DIR, KMS_REF_CA_FILE add a CA), plain http:// only to loopback
+and link-local hosts unless KMS_REF_ALLOW_HTTP=1 — checked at start, and the route (which proxy,
+never its credentials) logged there.
 KMS_REF_DEBUG=1 adds debug lines (skipped transactions and the like).
 """
 
@@ -59,7 +63,7 @@ from kms_ref.daemon.broadcast import in_doubt_message
 from kms_ref.daemon.cycle import Daemon
 from kms_ref.daemon.journal import Journal, JournalError, journal_path
 from kms_ref.daemon.log import Log
-from kms_ref.daemon.settings import StartError, settings_from
+from kms_ref.daemon.settings import StartError, routes, settings_from
 from kms_ref.passwords.prompt import ask_password
 from kms_ref.store.wallet_store import WalletStore
 
@@ -90,6 +94,7 @@ def main(ctx) -> int:
             __version__, settings.path, "testnet" if settings.testnet else "mainnet",
             ",".join(settings.chains), settings.api_url,
             ", one cycle" if settings.run_once else ", every %g s" % settings.period))
+        log.info("Outbound HTTP: %s." % routes(settings))
         if journal.torn_lines:
             log.error("Journal %s: %d unreadable line(s) ignored (a crash while writing?)."
                       % (journal.path, journal.torn_lines))
