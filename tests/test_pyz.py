@@ -93,7 +93,7 @@ def test_the_archive_holds_the_program_and_nothing_else(pyz):
     assert {i.compress_type for i in infos} == {zipfile.ZIP_STORED}
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert not [n for n in names if n.startswith(("kms_ref/bench/", "kms_ref/pyz/"))]
-    assert {"kms_ref/hd/bip39_english.txt", "kms_ref/cli/main.py", "kms_ref/daemon/main.py",
+    assert {"kms_ref/hd/bip39_english.txt", "kms_ref/selftest/known_answers.json", "kms_ref/cli/main.py", "kms_ref/daemon/main.py",
             "kms_ref/sandbox/server.py"} <= set(names)
     on_disk = {os.path.relpath(p, REPO).replace(os.sep, "/")
                for p in glob.glob(os.path.join(REPO, "kms_ref", "**", "*.py"), recursive=True)}
@@ -110,7 +110,7 @@ def run(python, pyz, *args, stdin="", home=None):
 @pytest.mark.parametrize("version, python", CURRENT, ids=[v for v, _ in CURRENT])
 def test_the_file_alone_is_the_program(pyz, version, python, tmp_path):
     """Under -I -S from an empty directory: a command that needs the word list, a stored wallet,
-    and errors that exit non-zero with one JSON line."""
+    the self-test, and errors that exit non-zero with one JSON line."""
     r = run(python, pyz, "generatewallet", "BTC", "--testnet")
     assert r.returncode == 0, r.stderr
     wallet = json.loads(r.stdout)
@@ -121,6 +121,8 @@ def test_the_file_alone_is_the_program(pyz, version, python, tmp_path):
     signature_id = json.loads(r.stdout)["signatureId"]
     r = run(python, pyz, "--path", path, "--testnet", "getaddress", signature_id, "0")
     assert r.returncode == 0 and json.loads(r.stdout)["address"].startswith("tb1q"), r.stderr
+    r = run(python, pyz, "selftest")                    # its data is read from inside the zip
+    assert r.returncode == 0 and json.loads(r.stdout)["failed"] == [], r.stdout + r.stderr
     for bad in (["bogus"], ["--path", path, "getaddress", "no-such-id", "0"], ["generatewallet", "XRP"]):
         r = run(python, pyz, *bad)
         assert r.returncode == 1 and "Traceback" not in r.stderr, (bad, r.stderr)

@@ -29,6 +29,7 @@ Signing:
 Trying it out:
   sandbox [--host H] [--port P] [--api-key K] [--state FILE]   a local Tatum-compatible API
   demo                                       the whole walkthrough against a private sandbox
+  selftest                                   known answers of every primitive; exit 0 if all pass
 
 Options:
   --path=FILE            wallet file (default ~/.tatumrc/wallet.dat)
@@ -42,4 +43,9 @@ Options:
   --runOnce              daemon: one cycle, then exit
   --wallet=ID[,ID]       daemon --runOnce: only these signature IDs
   --transactionIds=A,B   daemon --runOnce: only these pending transactions
+
+Network (daemon): HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY are honoured (https:// through
+CONNECT); TLS is always verified — SSL_CERT_FILE, SSL_CERT_DIR or KMS_REF_CA_FILE add a private
+CA; plain http:// only to loopback and link-local hosts unless KMS_REF_ALLOW_HTTP=1;
+KMS_REF_HTTP_TIMEOUT (seconds, default 30) bounds each request.
 """ % __version__

@@ -1,4 +1,5 @@
-"""`kms-ref`: tatum-kms's command line (SPEC §3), plus `sign`, `convert`, `sandbox` and `demo`.
+"""`kms-ref`: tatum-kms's command line (SPEC §3), plus `sign`, `convert`, `sandbox`, `demo` and
+`selftest`.
 
 This is the only place that prints and chooses exit codes. Results go to stdout as JSON indented
 by two spaces (what `JSON.stringify(x, null, 2)` prints); every error is one line
@@ -74,6 +75,15 @@ def run(argv: list) -> int:
         from kms_ref.cli.demo import main as demo_main
 
         return demo_main(ctx)
+    if command == "selftest":
+        from kms_ref.selftest.runner import run_all
+
+        summary = run_all()
+        emit(summary)
+        if summary["failed"]:
+            raise ValueError("self-test failed: %d known answer(s) wrong; do not use this copy of kms_ref"
+                             % len(summary["failed"]))
+        return 0
     from kms_ref.cli.diagnostics import COMMANDS as DIAGNOSTICS
     from kms_ref.cli.wallet_commands import COMMANDS
 

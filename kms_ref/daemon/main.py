@@ -40,6 +40,9 @@ Where kms_ref differs, on purpose:
   once when the API answers again.
 - --runOnce exits 0 when the cycle ran (even if transactions failed) and 3 when no pending
   request got a usable answer (no connection, timeouts, HTTP errors, malformed JSON).
+- Before the first cycle it runs the fast part of the self-test (`kms_ref.selftest`: one or
+  two known answers per primitive, on the code paths that will sign) and exits 1 without
+  signing anything if one fails, like a FIPS power-on self-test.
 - SIGINT or SIGTERM: the current step ends (a broadcast in flight gets its answer and its
   journal line), then the daemon exits 0.
 
@@ -65,6 +68,7 @@ from kms_ref.daemon.journal import Journal, JournalError, journal_path
 from kms_ref.daemon.log import Log
 from kms_ref.daemon.settings import StartError, routes, settings_from
 from kms_ref.passwords.prompt import ask_password
+from kms_ref.selftest.runner import power_on
 from kms_ref.store.wallet_store import WalletStore
 
 
@@ -88,6 +92,10 @@ def main(ctx) -> int:
     previous = {}
     try:
         daemon = Daemon(settings, ask_password(), journal, log)
+        failed, seconds = power_on()      # after the k·G table is built: the path that signs
+        if failed:
+            return _fail("power-on self-test failed, kms_ref will not sign on this host (%s); run "
+                         "kms-ref selftest" % "; ".join(failed), 1)
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, daemon.on_signal)
         log.info("kms_ref %s daemon: wallet %s, %s, chains %s, API %s%s." % (
@@ -95,6 +103,7 @@ def main(ctx) -> int:
             ",".join(settings.chains), settings.api_url,
             ", one cycle" if settings.run_once else ", every %g s" % settings.period))
         log.info("Outbound HTTP: %s." % routes(settings))
+        log.info("Power-on self-test passed in %.0f ms." % (seconds * 1000))
         if journal.torn_lines:
             log.error("Journal %s: %d unreadable line(s) ignored (a crash while writing?)."
                       % (journal.path, journal.torn_lines))
