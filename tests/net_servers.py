@@ -23,19 +23,32 @@ CA_FILE = os.path.join(TLS, "ca.pem")
 CA_DIR = os.path.join(TLS, "certs")
 
 
+class _CountingServer(ThreadingHTTPServer):
+    """Counts the connections it has closed (after the close, not before)."""
+
+    def shutdown_request(self, request):
+        super().shutdown_request(request)
+        with self.origin._lock:
+            self.origin.closed += 1
+
+
 class Origin:
     """An HTTP/1.1 server that answers every request with JSON {"n": its number, "path"} (or
     `body`) and records (connection number, method, path, headers, body). `idle_close`: seconds after which
     it closes an idle connection. `drop`: numbers of requests it reads and then answers by closing
     the connection without a byte."""
 
-    def __init__(self, tls=False, idle_close=None, drop=(), body=None):
+    def __init__(self, tls=False, idle_close=None, drop=(), body=None, hold=False):
         self.body = body           # bytes to answer every request with, instead of {"n", "path"}
+        self.hold = hold           # after each answer, read nothing more until `released` is set
+        self.released = threading.Event()
         self.requests = []
         self.connections = 0
+        self.closed = 0            # connections the server has closed
         self.drop = set(drop)
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler(idle_close))
+        self.server = _CountingServer(("127.0.0.1", 0), self._handler(idle_close))
+        self.server.origin = self
         self.server.daemon_threads = True
         if tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -74,6 +87,9 @@ class Origin:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                if origin.hold:
+                    self.wfile.flush()
+                    origin.released.wait(30)
 
             do_GET = do_POST = do_PUT = do_DELETE = _answer
 
@@ -87,6 +103,7 @@ class Origin:
         return self
 
     def __exit__(self, *exc):
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 
