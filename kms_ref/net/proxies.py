@@ -13,7 +13,9 @@ lower-case one wins when both are set, as urllib has it):
   addresses, or `*` for every host. kms_ref also takes CIDR ranges (`10.0.0.0/8`), as curl and Go
   do; the rest is `urllib.request.proxy_bypass_environment`, read with `getproxies_environment`.
 Loopback and link-local hosts are always reached directly: a proxy would reach its own loopback,
-or — worse — its own cloud metadata service and the credentials it hands out.
+or — worse — its own cloud metadata service and the credentials it hands out. So the only plain
+http:// requests a proxy ever carries are those KMS_REF_ALLOW_HTTP=1 allowed (`plain_http`); the
+proxy reads those whole, headers included, as does everyone else on their way.
 """
 
 from __future__ import annotations
