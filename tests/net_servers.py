@@ -64,6 +64,7 @@ class Origin:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             timeout = idle_close
+            disable_nagle_algorithm = True     # no delayed-ACK stall on kept-alive connections
 
             def setup(self):
                 super().setup()
