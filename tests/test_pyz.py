@@ -137,3 +137,12 @@ def test_an_old_python_gets_one_line(pyz, version, python):
         assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", OLD_PYTHON), command
 
 
+
+
+def test_the_builder_refuses_bad_arguments_in_one_line(tmp_path):
+    for argv in (["a", "b"], ["--help"], [str(tmp_path / "file" / "below-a-file")]):
+        (tmp_path / "file").write_text("")
+        proc = subprocess.run([sys.executable, "-m", "kms_ref.pyz", *argv], cwd=REPO, capture_output=True,
+                              text=True, timeout=60)
+        assert proc.returncode == 1 and proc.stdout == "" and "Traceback" not in proc.stderr, argv
+        assert list(json.loads(proc.stderr)) == ["error"]

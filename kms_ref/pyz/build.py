@@ -120,10 +120,9 @@ def _write(path: str, data: bytes, mode: int) -> None:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if len(argv) > 1 or (argv and argv[0].startswith("-")):
-        sys.stderr.write("usage: python3 -m kms_ref.pyz [OUTDIR]   (default %s/)\n" % DEFAULT_OUTDIR)
-        return 2
     try:
+        if len(argv) > 1 or (argv and argv[0].startswith("-")):
+            raise ValueError("usage: python3 -m kms_ref.pyz [OUTDIR]   (default %s/)" % DEFAULT_OUTDIR)
         result = build(argv[0] if argv else DEFAULT_OUTDIR)
     except (OSError, ValueError) as e:
         sys.stderr.write(json.dumps({"error": str(e)}) + "\n")
