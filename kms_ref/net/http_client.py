@@ -255,7 +255,7 @@ def _send(connection, deadline: Deadline, timeout: float, method, target, body, 
 
 
 def close_idle_connections() -> None:
-    """Close every kept connection (the daemon at exit; tests between servers)."""
+    """Close every kept connection (tests, between servers; at exit the process closes them)."""
     POOL.close_all()
 
 
