@@ -2,4 +2,4 @@
 
 from kms_ref.cli.main import main
 
-raise SystemExit(main())
+main()   # raises SystemExit with the command's exit status

@@ -1,4 +1,9 @@
-"""Run `python -m kms_ref` as a real process, in a private HOME and working directory."""
+"""Run `python -m kms_ref` as a real process, in a private HOME and working directory.
+
+With KMS_REF_TEST_PYZ naming a built kms-ref.pyz (`.ci/run` sets it for a second pass of the
+command-line tests), every such process is `python -I -S kms-ref.pyz` instead: the one file, with
+no site-packages and no current directory, as on a locked-down host.
+"""
 
 import json
 import os
@@ -7,6 +12,14 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASSWORD = "correct horse battery staple"
+PYZ = os.environ.get("KMS_REF_TEST_PYZ")
+
+
+def kms_command() -> list:
+    """The command line of kms-ref: the built .pyz under -I -S when KMS_REF_TEST_PYZ is set."""
+    if PYZ:
+        return [sys.executable, "-I", "-S", os.path.abspath(PYZ)]
+    return [sys.executable, "-m", "kms_ref"]
 
 
 class Result:
@@ -36,6 +49,6 @@ def kms(tmp_path, *args, stdin="", password=PASSWORD, env=None, timeout=120):
     if password is not None:
         environ["TATUM_KMS_PASSWORD"] = password
     environ.update(env or {})
-    proc = subprocess.run([sys.executable, "-m", "kms_ref", *args], input=stdin, cwd=str(tmp_path),
+    proc = subprocess.run([*kms_command(), *args], input=stdin, cwd=str(tmp_path),
                           env=environ, capture_output=True, text=True, timeout=timeout)
     return Result(proc)

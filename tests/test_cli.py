@@ -12,7 +12,7 @@ from kms_ref.crypto.openssl_salted import openssl_decrypt
 from kms_ref.hd import bip39, tatum
 from kms_ref.hd.chains import CHAINS, get_chain
 from kms_ref.store import WalletStore
-from tests.cli_helpers import PASSWORD, REPO, kms
+from tests.cli_helpers import PASSWORD, REPO, kms, kms_command
 from tests.vectors import load
 
 KEYS = load("tatum_keys.json")["vectors"]
@@ -234,7 +234,7 @@ def test_concurrent_cli_writers_lose_nothing(tmp_path):
     key = KEYS[0]["privateKeys"]["1"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TATUM_")}
     env.update({"HOME": str(tmp_path), "PYTHONPATH": REPO, "TATUM_KMS_PASSWORD": PASSWORD})
-    procs = [subprocess.Popen([sys.executable, "-m", "kms_ref", "--path", str(wallet), "--testnet",
+    procs = [subprocess.Popen([*kms_command(), "--path", str(wallet), "--testnet",
                                "storemanagedprivatekey", "BTC"], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=str(tmp_path), text=True)
              for _ in range(50)]

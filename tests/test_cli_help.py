@@ -15,7 +15,7 @@ from kms_ref import __version__
 from kms_ref.cli import flags as F
 from kms_ref.cli.args import parse_command_line
 from kms_ref.cli.commands import BY_NAME, COMMANDS
-from kms_ref.cli.main import main
+from kms_ref.cli.main import exit_status as main   # main() itself raises SystemExit
 from kms_ref.daemon import settings
 from kms_ref.hd.masking import could_be_secret, shown
 from kms_ref.net.http_client import DEFAULT_TIMEOUT

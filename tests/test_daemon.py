@@ -25,7 +25,7 @@ from kms_ref.hd.chains import get_chain
 from kms_ref.daemon.journal import IN_DOUBT, Journal, JournalLocked, journal_path
 from kms_ref.daemon.journal_audit import History
 from kms_ref.store import WalletStore
-from tests.cli_helpers import PASSWORD, REPO, kms
+from tests.cli_helpers import PASSWORD, REPO, kms, kms_command
 from tests.fake_tatum import Block, Drip, Drop, FakeTatum, Reply, Sleep
 from tests.vectors import load
 
@@ -81,7 +81,7 @@ def start_daemon(tmp_path, api, wallet, *args, timeout="5"):
     environ = {k: v for k, v in os.environ.items() if not k.startswith("TATUM_")}
     environ.update({"HOME": str(tmp_path), "PYTHONPATH": REPO, "TATUM_KMS_PASSWORD": PASSWORD})
     environ.update(daemon_env(api, timeout))
-    return subprocess.Popen([sys.executable, "-m", "kms_ref", "daemon", "--path", str(wallet), *args],
+    return subprocess.Popen([*kms_command(), "daemon", "--path", str(wallet), *args],
                             cwd=str(tmp_path), env=environ, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

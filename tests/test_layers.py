@@ -18,6 +18,7 @@ LAYERS = [
     "encoding",    # Base58Check, bech32/bech32m, CashAddr, WIF, script templates
     "hd",          # BIP39, BIP32, BIP44/86 paths, the chain table, addresses
     "tx",          # transactions: serialize, sighash, sign, verify
+    "selftest",    # known answers of everything below; the daemon runs its fast part at start
     "store",       # the wallet file: both formats, locking, atomic writes
     "net",         # the one outbound HTTP(S) client
     "passwords",   # where the wallet password comes from

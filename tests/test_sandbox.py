@@ -30,7 +30,7 @@ from kms_ref.sandbox.unsigned import TX_VERSION, bch_serialized, bitcore_seriali
 from kms_ref.tx.bitcore_json import parse_bch_pending, parse_bitcore_json
 from kms_ref.tx.pending import sign_pending
 from kms_ref.tx.transaction import Transaction, TxIn, TxOut, parse_hex
-from tests.cli_helpers import REPO
+from tests.cli_helpers import REPO, kms_command
 from tests.vectors import load
 
 MNEMONIC = ("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon "
@@ -472,7 +472,7 @@ def test_sandbox_command(tmp_path):
     environ = {k: v for k, v in os.environ.items() if not k.startswith("TATUM_")}
     environ.update({"HOME": str(tmp_path), "PYTHONPATH": REPO})
     state = str(tmp_path / "state.json")
-    proc = subprocess.Popen([sys.executable, "-m", "kms_ref", "sandbox", "--port", "0", "--apiKey", API_KEY,
+    proc = subprocess.Popen([*kms_command(), "sandbox", "--port", "0", "--apiKey", API_KEY,
                              "--state", state], cwd=str(tmp_path), env=environ,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

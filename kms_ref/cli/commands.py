@@ -127,7 +127,8 @@ COMMANDS = [
             "kms_ref.daemon.main:main", group="Signing", kind="exit",
             flags=(PATH, TESTNET, CHAIN_LIST, API_KEY, PERIOD, EXTERNAL_URL, EXTERNAL_URL_METHOD, RUN_ONCE,
                    WALLETS, TRANSACTION_IDS, ENV_FILE) + PASSWORD_SOURCES,
-            env=("TATUM_KMS_PASSWORD", "TATUM_API_KEY", "TATUM_API_URL", "KMS_REF_HTTP_TIMEOUT", "KMS_REF_DEBUG"),
+            env=("TATUM_KMS_PASSWORD", "TATUM_API_KEY", "TATUM_API_URL", "KMS_REF_HTTP_TIMEOUT", "KMS_REF_DEBUG",
+                 "HTTPS_PROXY", "NO_PROXY", "SSL_CERT_FILE", "KMS_REF_CA_FILE", "KMS_REF_ALLOW_HTTP"),
             examples=("kms-ref daemon --path=wallet.dat --testnet --chain=BTC --period=10",
                       "kms-ref daemon --chain=BTC,LTC --externalUrl=https://approvals.example.com/kms"),
             exits=(EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_UNREACHABLE),
@@ -199,6 +200,16 @@ COMMANDS = [
             examples=("kms-ref demo", "kms-ref demo --chain BCH", "kms-ref demo --taproot"),
             details="Every step is a real kms-ref process or HTTP request; the wallet and the sandbox "
                     "are thrown away at the end, so the password and key it prints are harmless."),
+    Command("selftest", "known answers of every primitive and derivation; exit 0 if all pass",
+            "kms_ref.cli.selftest_command:selftest", group="Diagnostics", kind="exit",
+            examples=("kms-ref selftest", "python3 -I -S kms-ref.pyz selftest"),
+            exit_notes=((EXIT_ERROR, "a known answer came out wrong: do not use this copy of kms_ref"),),
+            details="Runs the curated known-answer tests shipped inside the package (each names its "
+                    "published source: RIPEMD-160, SHA-2/HMAC/PBKDF2/scrypt RFCs, RFC 6979, Wycheproof "
+                    "ECDSA, BCH Schnorr, BIP32/39, bech32/bech32m, CashAddr, Base58Check, AES, sighashes, "
+                    "a signed transaction and a Tatum xpub/address/WIF per chain) and prints "
+                    "{\"passed\", \"failed\", \"seconds\"}. Needs no network, no wallet and no password; "
+                    "the daemon runs a fast part of it at start and refuses to sign if any fails."),
     Command("help", "this list, or a command's help", "kms_ref.cli.help:help_command", group="Help",
             args=(Arg("COMMAND", "a command name", optional=True),),
             examples=("kms-ref help sign",)),

@@ -52,6 +52,7 @@ class Walkthrough:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("TATUM_")}
         self.env.update({"HOME": home, "TATUM_KMS_PASSWORD": PASSWORD, "TATUM_API_URL": sandbox_url,
                          "PYTHONPATH": os.pathsep.join(p for p in [_package_root(), self.env.get("PYTHONPATH")] if p)})
+        self.program = program()
         self.api = TatumClient(sandbox_url, API_KEY)
         self.sandbox_url = sandbox_url
 
@@ -60,7 +61,7 @@ class Walkthrough:
         say("$ kms-ref " + " ".join(args))
         if typed is not None:
             say("Enter private key to store: " + "*" * len(typed))
-        proc = subprocess.run([sys.executable, "-m", "kms_ref", *args], cwd=self.home, env=self.env,
+        proc = subprocess.run([*self.program, *args], cwd=self.home, env=self.env,
                               input=(typed + "\n") if typed is not None else "", capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError("kms-ref %s failed: %s" % (args[-2] if len(args) > 1 else args[0], proc.stderr.strip()))
@@ -94,7 +95,7 @@ class Walkthrough:
         say("$ kms-ref " + " ".join(args) + " &")
         log_path = os.path.join(self.home, "daemon.log")
         with open(log_path, "w") as log:
-            daemon = subprocess.Popen([sys.executable, "-m", "kms_ref", *args], cwd=self.home, env=self.env,
+            daemon = subprocess.Popen([*self.program, *args], cwd=self.home, env=self.env,
                                       stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         try:
             say("\n== Step 6: testnet coins to %s (the sandbox faucet)" % address)
@@ -128,7 +129,22 @@ class Walkthrough:
 
 
 def _package_root() -> str:
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    """The directory (or zip archive) that holds the kms_ref package: what goes on sys.path."""
+    import kms_ref
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(kms_ref.__file__)))
+
+
+def program() -> list:
+    """The command line that runs this same kms_ref as a new process: `python kms-ref.pyz` when
+    it runs from the one-file archive (then the directory that holds the package is a file: the
+    zip), keeping the interpreter's -I and -S; otherwise `python -m kms_ref`, found through the
+    PYTHONPATH the walkthrough sets."""
+    root = _package_root()
+    if os.path.isfile(root):
+        flags = [flag for flag, on in (("-I", sys.flags.isolated), ("-S", sys.flags.no_site)) if on]
+        return [sys.executable, *flags, root]
+    return [sys.executable, "-m", "kms_ref"]
 
 
 def main(ctx) -> int:

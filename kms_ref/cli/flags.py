@@ -129,6 +129,17 @@ ENV = {
     "CREDENTIALS_DIRECTORY": "set by systemd's LoadCredential=: the password is its file "
                              "tatum-kms-password",
     "KMS_REF_HTTP_TIMEOUT": "seconds for each HTTP request, connect to last byte (default 30)",
+    "HTTPS_PROXY": "the proxy for https:// requests (tunnelled with CONNECT; the API key never reaches "
+                   "the proxy); HTTP_PROXY for http://, ALL_PROXY for both, either case; user:password@ in "
+                   "its URL is sent as Proxy-Authorization",
+    "NO_PROXY": "hosts reached directly: names (with their subdomains), IPs, CIDR ranges, :port, or *; "
+                "loopback and link-local hosts always go direct",
+    "SSL_CERT_FILE": "a CA bundle added to the system's trusted certificates (SSL_CERT_DIR: a directory "
+                     "of them); TLS is always verified, no setting turns that off",
+    "KMS_REF_CA_FILE": "a private CA (PEM) added to the trusted certificates, e.g. for a TLS-inspecting "
+                       "proxy",
+    "KMS_REF_ALLOW_HTTP": "1: allow plain http:// to any host (otherwise only loopback and link-local "
+                          "addresses, where the cloud metadata services answer)",
     "KMS_REF_DEBUG": "1: debug lines in the daemon's log, and a traceback instead of "
                      "\"internal error\" (may show secrets: for development only)",
 }

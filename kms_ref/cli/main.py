@@ -1,4 +1,5 @@
-"""`kms-ref`: tatum-kms's command line (SPEC §3), plus `sign`, `convert`, `sandbox` and `demo`.
+"""`kms-ref`: tatum-kms's command line (SPEC §3), plus `sign`, `convert`, `sandbox`, `demo` and
+`selftest`.
 
 argv → `args.parse_command_line` (the command's entry in `commands.py`, its arguments and flags)
 → the environment (.env files) → the command → its output and exit code. This is the only place
@@ -116,7 +117,15 @@ def _message(e: BaseException) -> str:
     return str(message)
 
 
-def main(argv=None) -> int:
+def main(argv=None):
+    """The entry point of `kms-ref`, `python -m kms_ref` and `kms-ref.pyz`: run the command and
+    exit with its status. It raises SystemExit instead of returning the status, so that every
+    launcher exits non-zero on an error — zipapp's generated `__main__` ignores a return value."""
+    raise SystemExit(exit_status(argv))
+
+
+def exit_status(argv=None) -> int:
+    """Run the command of `argv` (default sys.argv[1:]); its exit status, 0 when it succeeded."""
     argv = sys.argv[1:] if argv is None else argv
     try:
         return run(argv)

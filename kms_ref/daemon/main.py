@@ -45,10 +45,17 @@ Where kms_ref differs, on purpose:
   once when the API answers again.
 - --runOnce exits 0 when the cycle ran (even if transactions failed) and 3 when no pending
   request got a usable answer (no connection, timeouts, HTTP errors, malformed JSON).
+- Before the first cycle it runs the fast part of the self-test (`kms_ref.selftest`: one or
+  two known answers per primitive, on the code paths that will sign) and exits 1 without
+  signing anything if one fails, like a FIPS power-on self-test.
 - SIGINT or SIGTERM: the current step ends (a broadcast in flight gets its answer and its
   journal line), then the daemon exits 0.
 
 KMS_REF_HTTP_TIMEOUT (seconds, default 30) bounds each HTTP request from connect to last byte.
+Every request follows SPEC §9 (`kms_ref.net`): HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY, TLS
+verified (SSL_CERT_FILE, SSL_CERT_DIR, KMS_REF_CA_FILE add a CA), plain http:// only to loopback
+and link-local hosts unless KMS_REF_ALLOW_HTTP=1 — checked at start, and the route (which proxy,
+never its credentials) logged there.
 KMS_REF_DEBUG=1 adds debug lines (skipped transactions and the like).
 """
 
@@ -64,8 +71,9 @@ from kms_ref.daemon.broadcast import in_doubt_message
 from kms_ref.daemon.cycle import Daemon
 from kms_ref.daemon.journal import Journal, JournalError, journal_path
 from kms_ref.daemon.log import Log
-from kms_ref.daemon.settings import StartError, public_url, settings_from
+from kms_ref.daemon.settings import StartError, public_url, routes, settings_from
 from kms_ref.hd.masking import shown
+from kms_ref.selftest.runner import power_on
 from kms_ref.store.wallet_store import WalletStore
 
 
@@ -90,6 +98,10 @@ def main(ctx) -> int:
     previous = {}
     try:
         daemon = Daemon(settings, password, journal, log)
+        failed, seconds = power_on()      # after the k·G table is built: the path that signs
+        if failed:
+            return _fail("power-on self-test failed, kms_ref will not sign on this host (%s); run "
+                         "kms-ref selftest" % "; ".join(failed), 1)
         for signum in (signal.SIGINT, signal.SIGTERM):
             previous[signum] = signal.signal(signum, daemon.on_signal)
         log.info("kms_ref %s daemon: wallet %s, %s, chains %s, API %s%s." % (
@@ -99,6 +111,8 @@ def main(ctx) -> int:
         if journal.compacted:
             log.info("Journal %s: %d lines moved into its history %s in %.1f s." % (
                 journal.path, journal.compacted["lines"], journal.directory, journal.compacted["seconds"]))
+        log.info("Outbound HTTP: %s." % routes(settings))
+        log.info("Power-on self-test passed in %.0f ms." % (seconds * 1000))
         if journal.torn_lines:
             log.error("Journal %s: %d unreadable line(s) ignored (a crash while writing?)."
                       % (journal.path, journal.torn_lines))

@@ -4,6 +4,10 @@ Everything that can be wrong is refused here, before the password is asked and b
 goes over the network: TATUM_API_KEY set, --chain, 0 < --period ≤ a day, --externalUrlMethod GET or
 POST (any case; tatum-kms takes any other word as GET), the URLs, KMS_REF_HTTP_TIMEOUT. Mainnet
 without --externalUrl exits 2, as tatum-kms's meow does for a missing required flag.
+
+The URLs must also pass the network rules of SPEC §9 (`kms_ref.net`): plain http:// only to
+loopback and link-local hosts unless KMS_REF_ALLOW_HTTP=1, proxy variables kms_ref can use, CA
+settings that load — so that a daemon that would fail at its first request does not start.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from kms_ref.daemon.tatum_client import DEFAULT_URL
 from kms_ref.hd.chains import SYMBOLS
 from kms_ref.hd.masking import shown
 from kms_ref.net.http_client import DEFAULT_TIMEOUT
+from kms_ref.net.plain_http import check_url
+from kms_ref.net.proxies import describe_route
+from kms_ref.net.tls import tls_context
 
 DEFAULT_CHAINS = ("BCH", "BTC", "LTC", "DOGE")   # tatum-kms's order, its four Bitcoin-family chains
 DEFAULT_PERIOD = 5                               # seconds (tatum-kms: period default 5)
@@ -103,6 +110,7 @@ def settings_from(ctx) -> Settings:
     api_url = (os.environ.get("TATUM_API_URL") or DEFAULT_URL).rstrip("/")
     if not re.match(r"^https?://[^/]", api_url):
         raise StartError("TATUM_API_URL must be an http:// or https:// URL")
+    check_network({"TATUM_API_URL": api_url, "--externalUrl": external_url})
     text = os.environ.get(TIMEOUT_ENV) or str(DEFAULT_TIMEOUT)
     timeout = float(text) if re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,6})?", text) else -1.0   # ASCII, no "1e308"
     if not 0 < timeout <= MAX_TIMEOUT:
@@ -112,3 +120,26 @@ def settings_from(ctx) -> Settings:
     return Settings(ctx.path, ctx.testnet, tuple(chains), period, external_url and external_url.rstrip("/"),
                     method == "POST", bool(flags.get("runOnce")), wallet_ids, transaction_ids,
                     api_url, api_key, timeout)
+
+
+def check_network(urls: dict) -> None:
+    """StartError unless every URL ({setting name: URL or None}) may be reached under the rules
+    of SPEC §9: plain http:// only to loopback and link-local hosts (or KMS_REF_ALLOW_HTTP=1),
+    usable proxy variables, loadable CA settings for an https:// URL."""
+    try:
+        for what, url in urls.items():
+            if url:
+                check_url(url, what)
+                describe_route(url)
+                if url.lower().startswith("https:"):
+                    tls_context()
+    except ValueError as e:   # PlainHttpRefused, ProxyError, TlsSettingError, a bad port
+        raise StartError(str(e)) from None
+
+
+def routes(settings: Settings) -> str:
+    """How the daemon's requests leave the machine, for the start-up log (no credentials)."""
+    text = "Tatum API %s" % describe_route(settings.api_url)
+    if settings.external_url:
+        text += "; four-eye check %s" % describe_route(settings.external_url)
+    return text

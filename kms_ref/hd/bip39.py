@@ -7,14 +7,15 @@ Unicode NFKD. kms_ref generates 24 words (256 bits), as tatum-kms does, and acce
 12–24 word English mnemonic.
 
 The word list ships beside this file (`bip39_english.txt`, the file of the BIP itself). It is read
-once, on first use. Error messages name the position of a bad word, never the word itself: the
-words are the secret.
+once, on first use, as package data (`pkgutil.get_data`), so it is found in a directory, a wheel
+or the one-file `kms-ref.pyz` alike. Error messages name the position of a bad word, never the
+word itself: the words are the secret.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
+import pkgutil
 import secrets
 import unicodedata
 
@@ -29,9 +30,8 @@ def wordlist() -> list[str]:
     """The 2,048 English words, in order (index = the 11-bit value)."""
     global _WORDLIST, _WORD_INDEX
     if _WORDLIST is None:
-        path = os.path.join(os.path.dirname(__file__), "bip39_english.txt")
-        with open(path, encoding="utf-8") as f:
-            words = f.read().split()
+        data = pkgutil.get_data(__package__, "bip39_english.txt")
+        words = (data or b"").decode("utf-8").split()
         if len(words) != 2048:
             raise RuntimeError("bip39_english.txt is damaged: expected 2048 words")
         _WORD_INDEX = {w: i for i, w in enumerate(words)}

@@ -3,20 +3,28 @@
     answer = exchange("POST", "https://api.tatum.io/v3/kms/pending/BTC", body, headers, timeout=30)
     answer.status, answer.headers, answer.body
 
-Its callers — the Tatum v3 client (`kms_ref.daemon.tatum_client`) and the four-eye check
-(`kms_ref.daemon.four_eye`) — decide what a status means; `exchange` only moves bytes and
-raises `HttpError` when there is no complete answer. It never retries.
-
-Built on `http.client`, the layer `urllib.request` itself uses, for the things a signing daemon
-needs and urlopen hides:
+Its callers — the Tatum v3 client (`kms_ref.daemon.tatum_client`), the four-eye check
+(`kms_ref.daemon.four_eye`) and the password sources (`kms_ref.passwords`) — decide what a
+status means; `exchange` only moves bytes and raises `HttpError` when there is no complete
+answer. Whatever the caller, every request gets the same rules:
+- **Plain http:// only to loopback and link-local hosts** (`kms_ref.net.plain_http`), unless
+  KMS_REF_ALLOW_HTTP=1.
+- **TLS verified** against the system store and the CAs of SSL_CERT_FILE, SSL_CERT_DIR and
+  KMS_REF_CA_FILE (`kms_ref.net.tls`); no switch turns it off.
+- **Proxies** from HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY (`kms_ref.net.proxies`): https://
+  through a CONNECT tunnel (`http.client`'s `set_tunnel`), so the proxy never sees the request's
+  headers — the API key, a vault token — only the target's name and port.
+- **One deadline per request.** Socket timeouts bound each read, not the exchange: a server that
+  drips one byte per second would hold a read-per-byte client forever. Here a timer shuts the
+  request's sockets down when `timeout` seconds have passed since it began — connecting, the
+  proxy's CONNECT, the TLS handshake, sending or reading — so no request outlives its timeout.
+- **A cap on the answer** (`MAX_ANSWER`): a larger answer is refused rather than buffered.
 - **Whether the request left the machine.** `HttpError.sent` is False when the request surely
   never reached the server (no connection, or it broke before the whole request was written)
   and True once it was written: a broadcast that fails after that point may have arrived.
-- **One deadline per request.** Socket timeouts bound each read, not the exchange: a server
-  that drips one byte per second would hold a read-per-byte client forever. Here a timer shuts
-  the socket down when `timeout` seconds have passed since the request began, whatever stage
-  it is in, so no request outlives its timeout.
-- **A cap on the answer** (`MAX_ANSWER`): a larger answer is refused rather than buffered.
+- **Connections are reused** (HTTP/1.1 keep-alive, as tatum-kms's agentkeepalive), never at the
+  price of a request sent twice: see `kms_ref.net.pool` for how a stale connection is avoided.
+  A request is sent again only when it surely did not arrive, and then on a fresh connection.
 Redirects are not followed (a 3xx is an answer like any other: the caller sees its status).
 """
 
@@ -24,14 +32,19 @@ from __future__ import annotations
 
 import http.client
 import socket
-import ssl
 import threading
 import urllib.parse
 from typing import NamedTuple, Optional
 
+from kms_ref.net.plain_http import check_url
+from kms_ref.net.pool import Pool
+from kms_ref.net.proxies import proxy_for
+from kms_ref.net.tls import tls_context
+
 DEFAULT_TIMEOUT = 30.0                  # seconds, per request, from connect to the last byte
 MAX_ANSWER = 64 * 2 ** 20               # bytes; a larger answer is refused rather than buffered
 MESSAGE_LIMIT = 300                     # characters of a server's text kept in a message
+POOL = Pool()                           # the process's idle connections (kms_ref.net.pool)
 
 
 class HttpError(Exception):
@@ -64,66 +77,191 @@ def clean_text(text: str, secret: Optional[str] = None) -> str:
     return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + "…"
 
 
+class Deadline:
+    """`timeout` seconds from the start of a request. When they pass, every socket the request
+    opened is shut down, so whatever waits on one — connect, CONNECT, handshake, read — returns
+    at once. `finish()` ends the watch before a connection goes back to the pool."""
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self.expired = threading.Event()
+        self._sockets = []
+        self._finished = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(timeout, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired.is_set():
+                _shut_down(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self.expired.set()
+            for sock in self._sockets:
+                _shut_down(sock)
+
+    def finish(self) -> None:
+        with self._lock:
+            self._finished = True
+            self._timer.cancel()
+
+
+def _shut_down(sock) -> None:
+    """Shut the TCP connection down under any waiting call. `socket.socket.shutdown` on a TLS
+    socket too: the TLS layer's own shutdown would also drop the state a waiting call uses."""
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class _Watched:
+    """http.client's connect, with each new socket handed to the request's Deadline at once."""
+
+    deadline: Optional[Deadline] = None
+
+    def _open(self) -> None:
+        self.sock = socket.create_connection((self.host, self.port), self.timeout)
+        self.deadline.watch(self.sock)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self._tunnel_host:               # set_tunnel: CONNECT target:port through the proxy
+            self._tunnel()
+
+
+class PlainConnection(_Watched, http.client.HTTPConnection):
+    def connect(self) -> None:
+        self._open()
+
+
+class TlsConnection(_Watched, http.client.HTTPSConnection):
+    def connect(self) -> None:
+        """As HTTPSConnection.connect, with the handshake after the TLS socket is watched."""
+        self._open()
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self._tunnel_host or self.host,
+                                              do_handshake_on_connect=False)
+        self.deadline.watch(self.sock)
+        self.sock.do_handshake()
+
+
+class Destination(NamedTuple):
+    """Where a request goes, and so which idle connections may carry it."""
+    scheme: str
+    host: str
+    port: int
+    proxy: object          # kms_ref.net.proxies.Proxy, or None
+    context: object        # the ssl.SSLContext of an https:// destination, or None
+
+    def connection(self, timeout: float):
+        if self.proxy is None:
+            if self.scheme == "https":
+                return TlsConnection(self.host, self.port, timeout=timeout, context=self.context)
+            return PlainConnection(self.host, self.port, timeout=timeout)
+        if self.scheme == "https":
+            connection = TlsConnection(self.proxy.host, self.proxy.port, timeout=timeout, context=self.context)
+            auth = {"Proxy-Authorization": self.proxy.authorization} if self.proxy.authorization else None
+            connection.set_tunnel(self.host, self.port, headers=auth)
+            return connection
+        return PlainConnection(self.proxy.host, self.proxy.port, timeout=timeout)
+
+
+def destination_of(url: str) -> tuple:
+    """(Destination, request target) of an http(s) URL; HttpError(sent=False) when kms_ref may
+    not or cannot send there (not http(s), plain http to a remote host, an unusable proxy
+    variable or CA setting)."""
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise HttpError(None, "not an http(s) URL: %s" % _shown(parts), sent=False)
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+        check_url(url)
+        proxy = proxy_for(scheme, parts.hostname, port)
+        context = tls_context() if scheme == "https" else None
+    except ValueError as e:        # bad port, PlainHttpRefused, ProxyError, TlsSettingError
+        raise HttpError(None, str(e), sent=False) from None
+    target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+    if proxy is not None and scheme == "http":      # a plain-HTTP proxy takes the absolute URL
+        target = urllib.parse.urlunsplit((scheme, parts.netloc.rpartition("@")[2], target, "", ""))
+    return Destination(scheme, parts.hostname, port, proxy, context), target
+
+
+def _shown(parts) -> str:
+    """A URL for a message: scheme, host and port only (user info and path may hold secrets)."""
+    return "%s://%s" % (parts.scheme, parts.netloc.rpartition("@")[2])
+
+
 def exchange(method: str, url: str, body: Optional[bytes] = None, headers: Optional[dict] = None,
              timeout: float = DEFAULT_TIMEOUT) -> Answer:
     """One HTTP request, whatever the answer's status. Raises HttpError(None, ...) when there is
-    no complete answer within `timeout` seconds."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise HttpError(None, "not an http(s) URL: %s" % url, sent=False)
+    no complete answer within `timeout` seconds (or the request may not be sent at all)."""
+    destination, target = destination_of(url)
+    headers = dict(headers or {})
+    if destination.proxy is not None and destination.scheme == "http" and destination.proxy.authorization:
+        headers["Proxy-Authorization"] = destination.proxy.authorization
+    where = "%s %s" % (method, _shown(urllib.parse.urlsplit(url)))
+    deadline = Deadline(timeout)
+    connection = POOL.take(destination)
     try:
-        port = parts.port
-    except ValueError:
-        raise HttpError(None, "bad port in URL %s" % url, sent=False) from None
-    if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(parts.hostname, port, timeout=timeout,
-                                           context=ssl.create_default_context())
-    else:
-        conn = http.client.HTTPConnection(parts.hostname, port, timeout=timeout)
-    target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
-    where = "%s %s" % (method, parts.netloc)
-    expired = threading.Event()
-    sockets = []   # the connected socket (conn.sock is dropped once a closing answer arrives)
-
-    def expire() -> None:                  # the per-request deadline: unblock whatever waits
-        expired.set()
-        for sock in sockets:
+        if connection is not None:
             try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    timer = threading.Timer(timeout, expire)
-    timer.daemon = True
-    timer.start()
-    try:
-        try:
-            conn.connect()
-            sockets.append(conn.sock)
-            if expired.is_set():
-                raise socket.timeout("timed out")
-            conn.request(method, target, body=body, headers=headers or {})
-        except (OSError, http.client.HTTPException) as e:
-            raise HttpError(None, "%s: request not sent (%s)" % (where, _reason(e, expired, timeout)),
-                           sent=False) from None
+                _send(connection, deadline, timeout, method, target, body, headers)
+            except (OSError, http.client.HTTPException):   # not all written: surely not arrived
+                connection.close()
+                connection = None
+        if connection is None:
+            connection = destination.connection(timeout)
+            try:
+                _send(connection, deadline, timeout, method, target, body, headers)
+            except (OSError, http.client.HTTPException) as e:
+                raise HttpError(None, "%s: request not sent (%s)" % (where, _reason(e, deadline)),
+                                sent=False) from None
         try:   # from here on the whole request was written: it may have arrived
-            response = conn.getresponse()
+            response = connection.getresponse()
             data = _read_limited(response)
         except (OSError, http.client.HTTPException) as e:
-            raise HttpError(None, "%s: no complete answer (%s)" % (where, _reason(e, expired, timeout)),
-                           sent=True) from None
-        if expired.is_set():               # the socket was shut down under a close-delimited body
-            raise HttpError(None, "%s: no complete answer (timed out after %g s)" % (where, timeout),
-                           sent=True)
+            raise HttpError(None, "%s: no complete answer (%s)" % (where, _reason(e, deadline)),
+                            sent=True) from None
+        deadline.finish()
+        if deadline.expired.is_set():      # the socket was shut down under a close-delimited body
+            raise HttpError(None, "%s: no complete answer (timed out after %g s)" % (where, timeout), sent=True)
+        if not response.will_close and connection.sock is not None:
+            POOL.give_back(destination, connection)
+            connection = None
         return Answer(response.status, response.headers, data)
     finally:
-        timer.cancel()
-        conn.close()
+        deadline.finish()
+        if connection is not None:
+            connection.close()
 
 
-def _reason(error: BaseException, expired: threading.Event, timeout: float) -> str:
-    if expired.is_set() or isinstance(error, socket.timeout):
-        return "timed out after %g s" % timeout
+def _send(connection, deadline: Deadline, timeout: float, method, target, body, headers) -> None:
+    """Write the whole request, connecting first if the connection is new."""
+    connection.deadline = deadline
+    connection.timeout = timeout
+    if connection.sock is None:
+        connection.connect()
+    else:
+        deadline.watch(connection.sock)
+        connection.sock.settimeout(timeout)
+    if deadline.expired.is_set():
+        raise socket.timeout("timed out")
+    connection.request(method, target, body=body, headers=headers)
+
+
+def close_idle_connections() -> None:
+    """Close every kept connection (tests, between servers; at exit the process closes them)."""
+    POOL.close_all()
+
+
+def _reason(error: BaseException, deadline: Deadline) -> str:
+    if deadline.expired.is_set() or isinstance(error, socket.timeout):
+        return "timed out after %g s" % deadline.timeout
     return str(error) or type(error).__name__
 
 
@@ -137,5 +275,3 @@ def _read_limited(response: http.client.HTTPResponse) -> bytes:
         if size > MAX_ANSWER:
             raise http.client.HTTPException("answer larger than %d bytes" % MAX_ANSWER)
         chunks.append(chunk)
-
-
