@@ -106,3 +106,16 @@ def test_cli(tmp_path, text, message):
         assert r.error() == message, args
         assert r.out == "" and r.err.count("\n") == 1, args
         assert path.read_text() == text, args
+
+
+@pytest.mark.parametrize("data", [b"U2FsdGVkX1\xff\xfe", "U2FsdGVkX1Ü".encode(), b"U2FsdGVkX1AAAA\n\nAAAA",
+                                  b"U2FsdGVkX1AAAA", CASE["walletDat"][:-4].encode()],
+                         ids=["not-ascii", "not-ascii-utf8", "inner-newlines", "truncated", "ragged"])
+def test_no_container_at_all_is_damaged(tmp_path, data):
+    """Text that is not base64 of "Salted__" ‖ salt ‖ whole blocks: damaged, not a password."""
+    path = tmp_path / "wallet.dat"
+    path.write_bytes(data)
+    with pytest.raises(StoreError, match="^wallet file is damaged or was modified outside kms_ref") as failure:
+        WalletStore(str(path)).open(PASSWORD)
+    assert not isinstance(failure.value, WrongPassword)
+    assert path.read_bytes() == data

@@ -31,7 +31,7 @@ import json
 import os
 from typing import Iterator, NamedTuple, Optional, Sequence, Tuple
 
-from kms_ref.crypto.openssl_salted import openssl_decrypt, openssl_encrypt
+from kms_ref.crypto.openssl_salted import decrypt_salted, openssl_encrypt
 from kms_ref.store.errors import DamagedFile, WrongPassword
 
 WRONG_PASSWORD_OR_DAMAGED = "Wrong password, or the wallet file is damaged"
@@ -60,14 +60,16 @@ def stringify(store: dict) -> bytes:
     return json.dumps(store, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def _check_container(text: str) -> None:
-    """Refuse text that is not base64 of "Salted__" ‖ salt ‖ whole AES blocks."""
+def _container(text: bytes) -> bytes:
+    """The base64-decoded container; refuses text that is not base64 of "Salted__" ‖ salt ‖
+    whole AES blocks."""
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise DamagedFile("not base64") from None
     if not raw.startswith(SALTED_MAGIC) or len(raw) < 32 or len(raw) % 16:
         raise DamagedFile("not an OpenSSL salted container")
+    return raw
 
 
 class TatumFile:
@@ -91,14 +93,9 @@ class TatumFile:
 
     @classmethod
     def open(cls, fd: int, password: bytes) -> "TatumFile":
-        raw = _read_all(fd)
+        raw = _container(_read_all(fd).strip())  # decoded once: 4.6 MB for 25,000 keys
         try:
-            text = raw.decode("ascii").strip()
-        except UnicodeDecodeError:
-            raise DamagedFile("not base64") from None
-        _check_container(text)
-        try:
-            plaintext = openssl_decrypt(text, password)
+            plaintext = decrypt_salted(raw, password)
         except ValueError:  # bad padding: the container was checked above
             raise WrongPassword() from None
         try:
