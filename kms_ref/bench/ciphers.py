@@ -18,15 +18,41 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
+import statistics
 import time
-
-from kms_ref.bench.micro import _fmt, _optional, measure
+import timeit
 
 KEY, IV, NONCE = hashlib.sha256(b"kms_ref bench AES key").digest(), bytes(range(16)), bytes(12)
 MiB = 1 << 20
 CBC_MIN_MIB_S, CBC_MIN_PYAES_RATIO, GCM_MIN_MIB_S = 6.0, 20.0, 3.0
 WALLET_ENTRIES = 25_000
+
+
+def _optional(name: str):
+    """The module `name` if this Python happens to have it, else None (pyaes: never a
+    dependency, loaded by name at run time, only here)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def _seconds(fn) -> float:
+    """Seconds per call: the median of three loops long enough to time (autoranged)."""
+    timer = timeit.Timer(fn)
+    number, _ = timer.autorange()
+    number = max(1, number // 5)
+    return statistics.median(t / number for t in timer.repeat(repeat=3, number=number))
+
+
+def _fmt(seconds: float) -> str:
+    if seconds >= 0.1:
+        return "%8.3f s " % seconds
+    if seconds >= 1e-3:
+        return "%8.2f ms" % (seconds * 1e3)
+    return "%8.1f µs" % (seconds * 1e6)
 
 
 @contextlib.contextmanager
@@ -76,7 +102,7 @@ def _interleaved(cases: dict, rounds: int) -> dict:
     samples = {name: [] for name in cases}
     for _ in range(rounds):
         for name, fn in cases.items():
-            samples[name].append(measure(fn, True))
+            samples[name].append(_seconds(fn))
     return {name: min(values) for name, values in samples.items()}
 
 
