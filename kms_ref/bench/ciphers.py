@@ -12,6 +12,10 @@
 
 Targets: CBC decryption ≥ 6 MiB/s and ≥ 20× pyaes; GCM ≥ 3 MiB/s on 1 MiB; 16 B and 1 KB
 messages no slower than block by block.
+
+Times are CPU seconds of this process (`time.process_time`), the best of interleaved rounds:
+the machines this runs on are shared, and wall time would also count other processes' turns.
+Whole commands, wall time included, are in `--flows`.
 """
 
 from __future__ import annotations
@@ -40,8 +44,9 @@ def _optional(name: str):
 
 
 def _seconds(fn) -> float:
-    """Seconds per call: the median of three loops long enough to time (autoranged)."""
-    timer = timeit.Timer(fn)
+    """CPU seconds of this process per call (time.process_time: on a shared machine, wall
+    time also counts the other processes' turns): the median of three autoranged loops."""
+    timer = timeit.Timer(fn, timer=time.process_time)
     number, _ = timer.autorange()
     number = max(1, number // 5)
     return statistics.median(t / number for t in timer.repeat(repeat=3, number=number))
@@ -168,11 +173,11 @@ def _tatum_open(quick: bool) -> dict:
     text = openssl_encrypt(plaintext, b"bench password", salt=bytes(8))
     decrypt, parse = [], []
     for _ in range(2 if quick else 4):
-        start = time.perf_counter()
+        start = time.process_time()
         decrypted = openssl_decrypt(text, b"bench password")
-        middle = time.perf_counter()
+        middle = time.process_time()
         store = json.loads(decrypted.decode("utf-8"))
-        end = time.perf_counter()
+        end = time.process_time()
         assert decrypted == plaintext and len(store) == WALLET_ENTRIES
         decrypt.append(middle - start)
         parse.append(end - middle)
@@ -185,8 +190,11 @@ def _mib_s(results: dict, name: str) -> float:
 
 
 def report(results: dict) -> str:
+    from kms_ref.crypto.aes_sliced import MIN_BLOCKS
+
     seconds = results["seconds"]
-    lines = ["AES-256 (best of interleaved rounds; \"block by block\" = the byte-sliced path off):", "",
+    lines = ["AES-256, CPU time of this process (best of interleaved rounds; \"block by block\" = the "
+             "byte-sliced path off):", "",
              "%-44s %11s %10s" % ("operation", "time", "MiB/s")]
     for name in seconds:
         lines.append("%-44s %s %10.2f" % (name, _fmt(seconds[name]), _mib_s(results, name)))
@@ -205,11 +213,12 @@ def report(results: dict) -> str:
     gcm = min(_mib_s(results, "gcm_encrypt_1MiB"), _mib_s(results, "gcm_decrypt_1MiB"))
     lines.append("GCM on 1 MiB: %.2f MiB/s, the slower of encryption and decryption (target ≥ %.0f MiB/s: %s)"
                  % (gcm, GCM_MIN_MIB_S, _met(gcm >= GCM_MIN_MIB_S)))
-    slower = [name for name in seconds if name + " block by block" in seconds and name[:3] in ("gcm", "cbc")
-              and ("_16B" in name or "_1KB" in name)
-              and seconds[name] > 1.10 * seconds[name + " block by block"]]
-    lines.append("16 B and 1 KB messages no slower than block by block (10%% noise allowed): %s%s"
-                 % (_met(not slower), "" if not slower else " (" + ", ".join(slower) + ")"))
+    kilobyte = [name for name in seconds if "_1KB" in name and name + " block by block" in seconds]
+    gains = [seconds[name + " block by block"] / seconds[name] for name in kilobyte]
+    lines.append("1 KB messages (byte-sliced from %d blocks on): %.1f× to %.1f× faster than block by block "
+                 "(target: no slower: %s)" % (MIN_BLOCKS, min(gains), max(gains), _met(min(gains) >= 0.9)))
+    lines.append("16 B messages: one block, below %d: the T-table path whatever the setting (the two rows "
+                 "differ by noise only)" % MIN_BLOCKS)
     opened = results["tatum_open"]
     total = opened["decrypt_seconds"] + opened["json_seconds"]
     lines.append("Opening a %d-key Tatum-format store in-process: decryption %.3f s (%.2f MiB/s), "
