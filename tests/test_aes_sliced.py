@@ -108,11 +108,11 @@ def test_xtime_on_every_byte_at_once():
     rng = random.Random(seed)
     for size in (1, 2, 16, 1000):
         data = rng.randbytes(size)
-        m80 = aes_sliced._masks(size)[0]
+        m80 = aes_sliced._high_bits(size)
         lanes = aes_sliced._xtime(int.from_bytes(data, "big"), m80).to_bytes(size, "big")
         assert lanes == bytes(xtime(b) for b in data), f"seed={seed} size={size}"
     every = bytes(range(256))
-    assert aes_sliced._xtime(int.from_bytes(every, "big"), aes_sliced._masks(256)[0]) == \
+    assert aes_sliced._xtime(int.from_bytes(every, "big"), aes_sliced._high_bits(256)) == \
         int.from_bytes(bytes(xtime(b) for b in every), "big")
 
 
@@ -141,7 +141,7 @@ def test_repr_hides_the_key():
 def test_many_threads_from_a_cold_start():
     """The shared tables are made on first use; threads arriving together all get whole ones."""
     aes_sliced._keyed_boxes.cache_clear()
-    aes_sliced._masks.cache_clear()
+    aes_sliced._high_bits.cache_clear()
     key, data = bytes(range(32)), bytes(range(256)) * 8
     aes = AES(key)
     expected_enc, expected_dec = _blockwise(aes.encrypt_block, data), _blockwise(aes.decrypt_block, data)
@@ -160,3 +160,16 @@ def test_many_threads_from_a_cold_start():
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+def test_inverse_mix_polynomial_is_mix_times_04x2_plus_05():
+    """a^-1(x) = a(x)·({04}x^2 + {05}) mod x^4 + 1: the identity InvMixColumns is built on."""
+    from kms_ref.crypto.aes import gf_mul
+
+    a = [0x02, 0x01, 0x01, 0x03]  # §5.1.3: {02} + {01}x + {01}x^2 + {03}x^3
+    p = [0x05, 0x00, 0x04, 0x00]  # {05} + {04}x^2
+    product = [0] * 4
+    for i in range(4):
+        for j in range(4):
+            product[(i + j) % 4] ^= gf_mul(a[i], p[j])
+    assert product == [0x0E, 0x09, 0x0D, 0x0B]  # §5.3.3: {0e} + {09}x + {0d}x^2 + {0b}x^3

@@ -13,38 +13,44 @@ once per *round*, on all blocks together, and every byte of every block goes thr
 - ShiftRows only renames slices: it is the order in which they are joined.
 - MixColumns (§5.1.3) is linear over GF(2^8), so it acts on whole rows: the four slices of row
   r, joined, are read as one integer A_r of 4n bytes, and XOR of integers xors 4n bytes at a
-  time. With Y_r = A_r xor A_(r+1) and T = A_0 xor A_1 xor A_2 xor A_3 (= Y_0 xor Y_2),
+  time. With Y_r = A_r xor A_(r+1) and T = A_0 xor A_1 xor A_2 xor A_3,
 
       A'_r = {02}·A_r + {03}·A_(r+1) + A_(r+2) + A_(r+3) = xtime(Y_r) xor A_r xor T
 
-  and xtime, {02}· on every byte at once, is shifts and masks on the integer (`_xtime`).
-- InvMixColumns is MixColumns after multiplying each column by {04}x^2 + {05} ("The Design of
-  Rijndael", §4.1.3: d(x) = c(x)·({04}x^2 + {05}) mod x^4 + 1): A_r xor= {04}·(A_r xor A_(r+2)),
-  then the MixColumns above. Decryption runs the equivalent inverse cipher (§5.3.5), so its
-  rounds have the encryption's shape: translate, rename, mix.
+  and xtime, {02}· on every byte at once, is shifts and masks on the integer (`_xtime`). It is
+  linear too, and Y_3 = Y_0 xor Y_1 xor Y_2: three xtimes a round, not four.
+- InvMixColumns is MixColumns after multiplying each column by {04}x^2 + {05}, because
+  a^-1(x) = a(x)·({04}x^2 + {05}) mod x^4 + 1 (§5.3.3's {0b}x^3 + {0d}x^2 + {09}x + {0e}, when
+  multiplied out; tests/test_aes_sliced.py checks it): A_r xor= {04}·(A_r xor A_(r+2)), then
+  the MixColumns above. Decryption runs the equivalent inverse cipher (§5.3.5), so its rounds
+  have the encryption's shape: translate, rename, mix.
 
-Each round is then ~90 C-level operations whatever n is, each a pass over n or 4n bytes. Bytes
-are cut into slices and joined again with slicing and `int.to_bytes`/`int.from_bytes`; those
-conversions and `translate` (~1.2 ns a byte each) cost more than all the XORs and shifts
-(~0.1-0.4 ns a byte). Work goes in chunks of `CHUNK_BLOCKS` blocks, so memory stays a few times
-the chunk and the integers stay in the CPU cache.
+A round is then ~80 C-level operations (~110 decrypting) whatever n is, each a pass over n or
+4n bytes. `translate` and the conversions `int.from_bytes`/`int.to_bytes` cost ~1.2 ns a byte
+each, more than all the XORs, shifts and multiplications by 0x1b together (~0.1-0.4 ns a byte
+each). Work goes in chunks of `CHUNK_BLOCKS` blocks, so memory stays a few times the chunk and
+the integers stay in the CPU cache.
 
-Measured (CPython 3.11, the project's 2-core box, shared): see `SlicedAES`. For a few blocks
-the ~1,300 operations of one call cost more than T-tables, so the modes use this path only from
-`MIN_BLOCKS` blocks on (cbc.py, gcm.py).
+A call costs ~1,100-1,500 operations before the first byte, ~0.1 ms: for a few blocks the
+T-tables are faster, so the modes use this path from `MIN_BLOCKS` blocks on (cbc.py, gcm.py;
+the crossover measured at 10-16 blocks). Figures: `SlicedAES`.
 
-`AES` stays the yardstick: tests compare the two on random keys of all three sizes and random
-lengths, and every published vector goes through both.
+`AES` stays the yardstick: tests compare the two on random keys of all three sizes and every
+length from 0 to 69 blocks, then up to several chunks, and every published vector goes through
+both.
 """
 
 from __future__ import annotations
 
 import functools
+import struct
+from typing import Optional
 
 from kms_ref.crypto.aes import AES, INV_SBOX, SBOX
 
-CHUNK_BLOCKS = 4096  # 64 KiB per chunk: measured 10-20% faster than 1 MiB chunks (cache)
-MIN_BLOCKS = 24  # from here on this path beats the T-tables (see cbc.py, gcm.py)
+_FOUR_WORDS = struct.Struct(">4I")
+CHUNK_BLOCKS = 4096  # 64 KiB: as fast as any larger chunk measured (to 1 MiB), 20% faster than 16 KiB
+MIN_BLOCKS = 16  # from here on this path beats the T-tables (see SlicedAES)
 
 # ShiftRows (§5.1.2): s'[r][c] = s[r][(c + r) mod 4]. Output column c of row r comes from input
 # position r + 4·((c + r) mod 4); InvShiftRows (§5.3.1) from r + 4·((c - r) mod 4).
@@ -63,9 +69,10 @@ def _keyed_boxes(box: bytes) -> tuple:
     return tuple(tables[256 * k:256 * k + 256] for k in range(256))
 
 
-def _key_bytes(words) -> list:
-    """The 16 bytes of one round key by state position j = r + 4c (word c, byte r)."""
-    return [words[j // 4] >> (24 - 8 * (j % 4)) & 0xFF for j in range(16)]
+def _key_bytes(words) -> bytes:
+    """The 16 bytes of one round key by state position j = r + 4c (word c, byte r): the four
+    words big-endian, one after the other (§3.4's in[r + 4c])."""
+    return _FOUR_WORDS.pack(*words)
 
 
 def _round_tables(box: bytes, round_keys: list, shift_source: tuple) -> tuple:
@@ -73,7 +80,7 @@ def _round_tables(box: bytes, round_keys: list, shift_source: tuple) -> tuple:
     round before). The last round's tables also add the final round key, at the position
     ShiftRows moves the byte to: box(x xor k) xor k' is box(x xor k) translated by x -> x xor k'."""
     keyed = _keyed_boxes(box)
-    identity = _keyed_boxes(bytes(range(256)))  # identity[k'] is x -> x xor k'
+    identity = _keyed_boxes(bytes(range(256)))  # the identity box: identity[k'] is x -> x xor k'
     keys = [_key_bytes(words) for words in round_keys]
     Nr = len(round_keys) - 1
     rounds = tuple(tuple(keyed[k] for k in keys[i]) for i in range(Nr - 1))
@@ -86,9 +93,9 @@ def _round_tables(box: bytes, round_keys: list, shift_source: tuple) -> tuple:
 
 
 @functools.lru_cache(maxsize=8)
-def _masks(size: int) -> tuple:
-    """Integers of `size` bytes 0x80 each and 0x01 each: the byte lanes of `_xtime`."""
-    return int.from_bytes(b"\x80" * size, "big"), int.from_bytes(b"\x01" * size, "big")
+def _high_bits(size: int) -> int:
+    """The integer of `size` bytes 0x80: the top bit of every byte lane, for `_xtime`."""
+    return int.from_bytes(b"\x80" * size, "big")
 
 
 def _xtime(Y: int, m80: int) -> int:
@@ -101,11 +108,14 @@ def _xtime(Y: int, m80: int) -> int:
 
 
 def _rounds(pieces: list, n: int, tables: tuple, last: tuple, source: tuple, inverse: bool) -> list:
-    """Every round of the cipher over the 16 slices `pieces` (by state position, n bytes each);
-    returns the 16 output slices by position."""
+    """Every round of the cipher over the 16 slices `pieces` (by state position j = r + 4c,
+    n bytes each); returns the 16 output slices by position. `tables`/`last` come from
+    `_round_tables`, `source` is SHIFT_SOURCE or INV_SHIFT_SOURCE, `inverse` adds the
+    {04}x^2 + {05} step that turns MixColumns into InvMixColumns."""
     from_bytes = int.from_bytes
-    m80 = _masks(4 * n)[0]
+    m80 = _high_bits(4 * n)
     size = 4 * n
+    columns = [slice(c * n, c * n + n) for c in range(4)]
     for keyed in tables:
         # AddRoundKey + (Inv)SubBytes by translate, (Inv)ShiftRows by the order of the join.
         A0, A1, A2, A3 = [from_bytes(b"".join([pieces[j].translate(keyed[j]) for j in row]), "big")
@@ -122,7 +132,7 @@ def _rounds(pieces: list, n: int, tables: tuple, last: tuple, source: tuple, inv
         X3 = X0 ^ X1 ^ X2  # xtime(Y3): xtime is linear and Y3 = Y0 ^ Y1 ^ Y2
         rows = [(X0 ^ A0 ^ T).to_bytes(size, "big"), (X1 ^ A1 ^ T).to_bytes(size, "big"),
                 (X2 ^ A2 ^ T).to_bytes(size, "big"), (X3 ^ A3 ^ T).to_bytes(size, "big")]
-        pieces = [rows[j % 4][j // 4 * n:(j // 4 + 1) * n] for j in range(16)]
+        pieces = [row[column] for column in columns for row in rows]  # j = r + 4c
     out = [b""] * 16
     for r in range(4):  # the last round: no MixColumns; both round keys are in `last`
         for c in range(4):
@@ -135,11 +145,14 @@ class SlicedAES:
     """An AES key (`AES`, already expanded) applied to many blocks at once; the results equal
     `AES.encrypt_block`/`decrypt_block` block by block.
 
-    Measured (CPython 3.11, the project's shared 2-core box, AES-256, 4.6 MB as in a
-    25,000-key Tatum wallet): decryption ~100 ns a byte (~9-14 MiB/s), encryption ~80 ns
-    (~11-15 MiB/s), against ~700 ns (T-tables) and ~4,000 ns (pyaes). The per-key work is the
-    16 tables of the last round; the other rounds share `_keyed_boxes`, made once per process
-    (~0.3 ms a direction).
+    Measured on 3.45 MB (the ciphertext of a 25,000-key Tatum wallet), CPU time, CPython 3.11
+    on the project's shared 2-core box, T-tables in the same run at ~900 ns a byte (14 µs a
+    block): AES-256 decryption 75-105 ns a byte (9-13 MiB/s), encryption 55-70 ns; AES-128
+    60-70 ns both ways. That is 9-15× the T-tables; pyaes, in `python -m kms_ref.bench`, is
+    45-120× slower than the byte-sliced CBC decryption (its ratio moves with the machine's load).
+
+    Per key only the 16 tables of the last round are made (~0.05 ms); the rounds before share
+    `_keyed_boxes`, made once per process and direction (~0.3 ms).
     """
 
     __slots__ = ("_aes", "_enc", "_dec")
@@ -176,7 +189,7 @@ class SlicedAES:
         return _by_chunks(data, self.decrypt_slices)
 
 
-def to_slices(data: bytes, start: int = 0, stop: int = None) -> list:
+def to_slices(data: bytes, start: int = 0, stop: Optional[int] = None) -> list:
     """The blocks of data[start:stop] as 16 slices: slice j is byte j of every block."""
     stop = len(data) if stop is None else stop
     return [data[start + j:stop:16] for j in range(16)]
