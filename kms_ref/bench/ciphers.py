@@ -126,7 +126,8 @@ def run(quick: bool = False) -> dict:
     compared = _pseudo_random(MiB // 4)  # 256 KiB: long enough, short enough for pyaes
     compared_ct = cbc_encrypt(KEY, IV, compared)
     case("cbc_decrypt_256KiB", len(compared), lambda: cbc_decrypt(KEY, IV, compared_ct))
-    case("cbc_decrypt_256KiB block by block", len(compared), _block_by_block_call(lambda: cbc_decrypt(KEY, IV, compared_ct)))
+    case("cbc_decrypt_256KiB block by block", len(compared),
+         _block_by_block_call(lambda: cbc_decrypt(KEY, IV, compared_ct)))
     case("cbc_encrypt_256KiB", len(compared), lambda: cbc_encrypt(KEY, IV, compared))
     if pyaes is not None:
         case("cbc_decrypt_256KiB pyaes", len(compared), lambda: _pyaes_cbc(pyaes, "Decrypter", compared_ct))
@@ -223,7 +224,8 @@ def report(results: dict) -> str:
     total = opened["decrypt_seconds"] + opened["json_seconds"]
     lines.append("Opening a %d-key Tatum-format store in-process: decryption %.3f s (%.2f MiB/s), "
                  "json.loads %.3f s = %.0f%% of the two"
-                 % (WALLET_ENTRIES, opened["decrypt_seconds"], opened["ciphertext_bytes"] / opened["decrypt_seconds"] / MiB,
+                 % (WALLET_ENTRIES, opened["decrypt_seconds"],
+                    opened["ciphertext_bytes"] / opened["decrypt_seconds"] / MiB,
                     opened["json_seconds"], 100 * opened["json_seconds"] / total))
     return "\n".join(lines)
 
