@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kms_ref.crypto import aes_sliced
-from kms_ref.crypto.aes import AES, cipher, inv_cipher, key_expansion, xtime
+from kms_ref.crypto.aes import AES, cipher, gf_mul, inv_cipher, key_expansion, xtime
 from kms_ref.crypto.aes_sliced import CHUNK_BLOCKS, SlicedAES, to_slices
 
 FIPS197 = json.loads((Path(__file__).parent.parent / "vectors" / "aes_fips197.json").read_text())
@@ -103,17 +103,22 @@ def test_slices_are_byte_positions():
     assert to_slices(data, 16, 48)[1] == bytes([17, 33])
 
 
-def test_xtime_on_every_byte_at_once():
+def test_xtime_and_times4_on_every_byte_at_once():
     seed = 2
     rng = random.Random(seed)
     for size in (1, 2, 16, 1000):
         data = rng.randbytes(size)
-        m80 = aes_sliced._high_bits(size)
+        m80, mc0, m01, m02 = aes_sliced._lane_masks(size)
         lanes = aes_sliced._xtime(int.from_bytes(data, "big"), m80).to_bytes(size, "big")
         assert lanes == bytes(xtime(b) for b in data), f"seed={seed} size={size}"
+        lanes = aes_sliced._times4(int.from_bytes(data, "big"), mc0, m01, m02).to_bytes(size, "big")
+        assert lanes == bytes(gf_mul(b, 4) for b in data), f"seed={seed} size={size}"
     every = bytes(range(256))
-    assert aes_sliced._xtime(int.from_bytes(every, "big"), aes_sliced._high_bits(256)) == \
+    m80, mc0, m01, m02 = aes_sliced._lane_masks(256)
+    assert aes_sliced._xtime(int.from_bytes(every, "big"), m80) == \
         int.from_bytes(bytes(xtime(b) for b in every), "big")
+    assert aes_sliced._times4(int.from_bytes(every, "big"), mc0, m01, m02) == \
+        int.from_bytes(bytes(gf_mul(b, 4) for b in every), "big")
 
 
 def test_keyed_boxes_are_box_of_x_xor_k():
@@ -141,7 +146,7 @@ def test_repr_hides_the_key():
 def test_many_threads_from_a_cold_start():
     """The shared tables are made on first use; threads arriving together all get whole ones."""
     aes_sliced._keyed_boxes.cache_clear()
-    aes_sliced._high_bits.cache_clear()
+    aes_sliced._lane_masks.cache_clear()
     key, data = bytes(range(32)), bytes(range(256)) * 8
     aes = AES(key)
     expected_enc, expected_dec = _blockwise(aes.encrypt_block, data), _blockwise(aes.decrypt_block, data)
@@ -164,8 +169,6 @@ def test_many_threads_from_a_cold_start():
 
 def test_inverse_mix_polynomial_is_mix_times_04x2_plus_05():
     """a^-1(x) = a(x)·({04}x^2 + {05}) mod x^4 + 1: the identity InvMixColumns is built on."""
-    from kms_ref.crypto.aes import gf_mul
-
     a = [0x02, 0x01, 0x01, 0x03]  # §5.1.3: {02} + {01}x + {01}x^2 + {03}x^3
     p = [0x05, 0x00, 0x04, 0x00]  # {05} + {04}x^2
     product = [0] * 4
