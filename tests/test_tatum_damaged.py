@@ -119,3 +119,14 @@ def test_no_container_at_all_is_damaged(tmp_path, data):
         WalletStore(str(path)).open(PASSWORD)
     assert not isinstance(failure.value, WrongPassword)
     assert path.read_bytes() == data
+
+
+def test_an_entry_that_is_no_object_is_named_only_by_a_signature_id(tmp_path):
+    secret = "abandon " * 11 + "about"
+    for store, shown in (({"8c813069-fc40-422d-aead-b6aaa68ee2e3": "x"}, "8c813069-fc40-422d-aead-b6aaa68ee2e3"),
+                         ({secret: "x"}, "<not shown")):
+        path = _write(tmp_path, openssl_encrypt(json.dumps(store).encode(), PASSWORD.encode()))
+        with pytest.raises(StoreError) as failure:
+            WalletStore(str(path)).open(PASSWORD)
+        assert "is not a JSON object" in str(failure.value) and shown in str(failure.value)
+        assert secret not in str(failure.value)

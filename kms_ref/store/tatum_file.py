@@ -29,6 +29,7 @@ import base64
 import binascii
 import json
 import os
+import re
 from typing import Iterator, NamedTuple, Optional, Sequence, Tuple
 
 from kms_ref.crypto.openssl_salted import decrypt_salted, openssl_encrypt
@@ -106,7 +107,7 @@ class TatumFile:
             raise WrongPasswordOrDamaged()
         for sig_id, entry in store.items():
             if not isinstance(entry, dict):
-                raise DamagedFile(f"entry {sig_id} is not a JSON object")
+                raise DamagedFile("entry %s is not a JSON object" % _shown(sig_id))
         return cls(password, store)
 
     def records(self) -> Iterator[TatumRecord]:
@@ -130,6 +131,14 @@ class TatumFile:
     def _record(self, sig_id: str) -> TatumRecord:
         entry = self._entries[sig_id]
         return TatumRecord(sig_id, entry.get("chain"), entry.get("testnet"), entry)
+
+
+def _shown(sig_id: str) -> str:
+    """A key of the decrypted store, repeated in a message only when it looks like a signature
+    ID (hex groups joined by hyphens, as NoSuchWallet shows them): the key is decrypted text."""
+    if len(sig_id) <= 48 and re.fullmatch(r"[0-9a-fA-F]+(-[0-9a-fA-F]+)*", sig_id):
+        return sig_id
+    return "<not shown: it does not look like a signature ID>"
 
 
 def _read_all(fd: int) -> bytes:
