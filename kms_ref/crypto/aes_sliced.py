@@ -158,7 +158,7 @@ class SlicedAES:
 
     Measured on 3.45 MB (the ciphertext of a 25,000-key Tatum wallet), CPU time, CPython 3.11
     on the project's shared 2-core box, T-tables in the same run at ~900 ns a byte (14 µs a
-    block): AES-256 decryption 75-105 ns a byte (9-13 MiB/s), encryption 55-70 ns; AES-128
+    block): AES-256 decryption 60-105 ns a byte (9-16 MiB/s), encryption 55-70 ns; AES-128
     60-70 ns both ways. That is 9-15× the T-tables; pyaes, in `python -m kms_ref.bench`, is
     45-120× slower than the byte-sliced CBC decryption (its ratio moves with the machine's load).
 

@@ -7,7 +7,7 @@ Tatum's wallet.dat is AES-256-CBC with PKCS #7 padding inside OpenSSL's "Salted_
 
 CBC decryption is parallel — each P_j needs only C_j and C_(j-1) — so from `MIN_BLOCKS` blocks
 on it runs on the byte-sliced AES (`kms_ref.crypto.aes_sliced`): all blocks through each round
-at once, 9-13 MiB/s (CPU time, AES-256) on the 3.45 MB of a 25,000-key Tatum wallet, against
+at once, 9-16 MiB/s (CPU time, AES-256) on the 3.45 MB of a 25,000-key Tatum wallet, against
 ~1 MiB/s block by block. Encryption is serial (C_j needs C_(j-1)) and stays on the T-tables,
 ~1 MiB/s: the per-block work around `encrypt_block` is ~3% of it, so there is nothing left to
 inline away.
