@@ -8,7 +8,8 @@ import pytest
 
 from kms_ref.crypto.aes import (
     AES, INV_SBOX, SBOX, add_round_key, bytes_to_state, cipher, gf_mul, inv_cipher,
-    key_expansion, mix_columns, shift_rows, state_to_bytes, sub_bytes, xtime)
+    inv_mix_columns, key_expansion, mix_columns, shift_rows, state_to_bytes, sub_bytes, xtime)
+from kms_ref.crypto.aes_sliced import SlicedAES
 
 FIPS197 = json.loads((Path(__file__).parent.parent / "vectors" / "aes_fips197.json").read_text())
 
@@ -50,7 +51,7 @@ def test_cipher_example_appendix_b_round_1():
     assert fast.hex() == case["output"]
 
 
-@pytest.mark.parametrize("path", ["plain", "t-tables"])
+@pytest.mark.parametrize("path", ["plain", "t-tables", "sliced"])
 @pytest.mark.parametrize("case", FIPS197["example_vectors"], ids=lambda c: c["name"])
 def test_example_vectors_appendix_c(case, path):
     key, pt, ct = (bytes.fromhex(case[k]) for k in ("key", "plaintext", "ciphertext"))
@@ -58,6 +59,10 @@ def test_example_vectors_appendix_c(case, path):
         w = key_expansion(key)
         assert cipher(pt, w) == ct
         assert inv_cipher(ct, w) == pt
+    elif path == "sliced":
+        sliced = SlicedAES(AES(key))
+        assert sliced.encrypt_blocks(pt) == ct
+        assert sliced.decrypt_blocks(ct) == pt
     else:
         aes = AES(key)
         assert aes.encrypt_block(pt) == ct
@@ -73,6 +78,25 @@ def test_t_tables_match_plain(key_size):
         aes, w = AES(key), key_expansion(key)
         assert aes.encrypt_block(block) == cipher(block, w), f"seed={seed} key_size={key_size}"
         assert aes.decrypt_block(block) == inv_cipher(block, w), f"seed={seed} key_size={key_size}"
+
+
+@pytest.mark.parametrize("key_size", [16, 24, 32])
+def test_inverse_round_keys_are_inv_mix_columns(key_size):
+    """dw of §5.3.5, read from the Td tables, against InvMixColumns written out."""
+    seed = 535 + key_size
+    rng = random.Random(seed)
+    for _ in range(10):
+        key = rng.randbytes(key_size)
+        aes = AES(key)
+        ek = aes.round_keys
+        assert [w for words in ek for w in words] == key_expansion(key), f"seed={seed}"
+        expected = [ek[-1]]
+        for words in ek[-2:0:-1]:
+            state = inv_mix_columns([[w >> (24 - 8 * r) & 0xFF for w in words] for r in range(4)])
+            block = state_to_bytes(state)
+            expected.append(tuple(int.from_bytes(block[4 * c:4 * c + 4], "big") for c in range(4)))
+        expected.append(ek[0])
+        assert aes.inverse_round_keys() == expected, f"seed={seed}"
 
 
 def test_one_key_many_blocks_round_trip():

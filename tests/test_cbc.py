@@ -1,12 +1,15 @@
 """AES-CBC with PKCS #7: SP 800-38A's examples, every Wycheproof vector, padding edge cases."""
 
+import importlib
 import json
 import random
 from pathlib import Path
 
 import pytest
 
+from kms_ref.crypto import cbc
 from kms_ref.crypto.aes import AES, cipher, inv_cipher, key_expansion
+from kms_ref.crypto.aes_sliced import CHUNK_BLOCKS
 from kms_ref.crypto.cbc import (
     cbc_decrypt, cbc_decrypt_blocks, cbc_encrypt, cbc_encrypt_blocks, pkcs7_pad, pkcs7_unpad)
 
@@ -30,8 +33,27 @@ def _cbc_plain(key, iv, data, decrypt=False):
     return out
 
 
+# Decryption runs block by block on the T-tables below cbc.MIN_BLOCKS blocks and byte-sliced
+# from there on; each test that takes `path` runs once with every message on each.
+MIN_BLOCKS = {"t-tables": 10 ** 9, "sliced": 1}
+
+
+@pytest.fixture(params=sorted(MIN_BLOCKS))
+def path(request, monkeypatch):
+    monkeypatch.setattr(cbc, "MIN_BLOCKS", MIN_BLOCKS[request.param])
+    return request.param
+
+
+def _optional(name):
+    """An independent AES (pycryptodome) when this Python has it; never needed."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
 @pytest.mark.parametrize("case", SP800_38A["vectors"], ids=lambda c: c["name"])
-def test_sp800_38a_f2(case):
+def test_sp800_38a_f2(case, path):
     key, iv, pt, ct = (bytes.fromhex(case[k]) for k in ("key", "iv", "plaintext", "ciphertext"))
     aes = AES(key)
     assert cbc_encrypt_blocks(aes, iv, pt) == ct
@@ -48,7 +70,7 @@ def test_sp800_38a_f2(case):
 @pytest.mark.parametrize(
     "group,test", WYCHEPROOF_CASES,
     ids=["tc%d-%s" % (t["tcId"], "-".join(t["flags"]) or "none") for _, t in WYCHEPROOF_CASES])
-def test_wycheproof(group, test):
+def test_wycheproof(group, test, path):
     key, iv, msg, ct = (bytes.fromhex(test[k]) for k in ("key", "iv", "msg", "ct"))
     assert (8 * len(key), 8 * len(iv)) == (group["keySize"], group["ivSize"])
     if test["result"] == "valid":
@@ -60,6 +82,20 @@ def test_wycheproof(group, test):
             cbc_decrypt(key, iv, ct)
         if "BadPadding" in test["flags"]:
             assert str(failure.value) == "bad padding"
+
+
+@pytest.mark.parametrize(
+    "group,test", WYCHEPROOF_CASES,
+    ids=["tc%d-%s" % (t["tcId"], "-".join(t["flags"]) or "none") for _, t in WYCHEPROOF_CASES])
+def test_wycheproof_plain(group, test):
+    """The same vectors through CBC written out over the plain FIPS 197 cipher."""
+    key, iv, msg, ct = (bytes.fromhex(test[k]) for k in ("key", "iv", "msg", "ct"))
+    if test["result"] == "valid":
+        assert _cbc_plain(key, iv, pkcs7_pad(msg)) == ct
+        assert pkcs7_unpad(_cbc_plain(key, iv, ct, decrypt=True)) == msg
+    else:
+        with pytest.raises(ValueError):
+            pkcs7_unpad(_cbc_plain(key, iv, ct, decrypt=True))
 
 
 def test_wycheproof_is_read_whole():
@@ -83,7 +119,7 @@ def test_pkcs7_rejects(padded):
         pkcs7_unpad(padded)
 
 
-def test_fast_matches_plain_random():
+def test_fast_matches_plain_random(path):
     seed = 3880
     rng = random.Random(seed)
     for _ in range(30):
@@ -92,6 +128,41 @@ def test_fast_matches_plain_random():
         ciphertext = cbc_encrypt(key, iv, plaintext)
         assert ciphertext == _cbc_plain(key, iv, pkcs7_pad(plaintext)), f"seed={seed}"
         assert cbc_decrypt(key, iv, ciphertext) == plaintext, f"seed={seed}"
+
+
+@pytest.mark.parametrize("key_size", [16, 24, 32])
+def test_sliced_matches_block_by_block_on_every_length(key_size, monkeypatch):
+    """Every plaintext length from 0 to 300 bytes, then block counts up to several hundred and
+    a few of several chunks: decryption byte-sliced (forced) against the T-tables (forced)."""
+    seed = 6_2000 + key_size
+    rng = random.Random(seed)
+    lengths = list(range(0, 301)) + [16 * b + rng.randrange(16) for b in (99, 256, 511, 700)] \
+        + [16 * (CHUNK_BLOCKS - 1), 16 * CHUNK_BLOCKS + 5, 16 * (2 * CHUNK_BLOCKS + 9) + 15]
+    for length in lengths:
+        key, iv, plaintext = rng.randbytes(key_size), rng.randbytes(16), rng.randbytes(length)
+        ciphertext = cbc_encrypt(key, iv, plaintext)
+        monkeypatch.setattr(cbc, "MIN_BLOCKS", 10 ** 9)
+        block_by_block = cbc_decrypt_blocks(AES(key), iv, ciphertext)
+        monkeypatch.setattr(cbc, "MIN_BLOCKS", 1)
+        assert cbc_decrypt_blocks(AES(key), iv, ciphertext) == block_by_block, \
+            f"seed={seed} length={length}"
+        assert cbc_decrypt(key, iv, ciphertext) == plaintext, f"seed={seed} length={length}"
+
+
+def test_independent_aes_when_present():
+    """Against pycryptodome's CBC (C) when it is importable; against the plain cipher on the
+    first two blocks always, so the test never passes vacuously."""
+    crypto_aes = _optional("Crypto.Cipher.AES")
+    seed = 38_0038
+    rng = random.Random(seed)
+    for _ in range(10):
+        key, iv = rng.randbytes(rng.choice([16, 24, 32])), rng.randbytes(16)
+        plaintext = rng.randbytes(rng.randrange(0, 20_000))
+        ciphertext = cbc_encrypt(key, iv, plaintext)
+        assert ciphertext[:32] == _cbc_plain(key, iv, pkcs7_pad(plaintext))[:32], f"seed={seed}"
+        assert cbc_decrypt(key, iv, ciphertext) == plaintext, f"seed={seed}"
+        if crypto_aes is not None:
+            assert ciphertext == crypto_aes.new(key, crypto_aes.MODE_CBC, iv).encrypt(pkcs7_pad(plaintext))
 
 
 def test_bad_parameters():

@@ -1,14 +1,17 @@
 """AES-GCM: the GCM spec's test cases, every Wycheproof vector, and the fast path vs the plain."""
 
+import importlib
 import json
 import random
 from pathlib import Path
 
 import pytest
 
-from kms_ref.crypto.aes import AES
+from kms_ref.crypto import gcm as gcm_module
+from kms_ref.crypto.aes import AES, cipher, key_expansion
+from kms_ref.crypto.aes_sliced import CHUNK_BLOCKS
 from kms_ref.crypto.gcm import (
-    GCM, gcm_ad, gcm_ae, gcm_decrypt, gcm_encrypt, gf_mult, ghash, ghash_tables, inc32)
+    GCM, gcm_ad, gcm_ae, gcm_decrypt, gcm_encrypt, gctr, gf_mult, ghash, ghash_tables, inc32)
 
 VECTORS = Path(__file__).parent.parent / "vectors"
 MCGREW_VIEGA = json.loads((VECTORS / "gcm_mcgrew_viega.json").read_text())
@@ -35,12 +38,22 @@ PATHS = {
                lambda k, n, c, a: GCM(k).decrypt(n, c, a)),
     "plain": (_encrypt_plain, _decrypt_plain),
 }
+# GCM makes its key stream block by block on the T-tables below gcm.MIN_BLOCKS blocks and
+# byte-sliced from there on; these paths force one or the other for every message.
+FORCED = {"t-tables": 10 ** 9, "sliced": 1}
 
 
-@pytest.mark.parametrize("path", sorted(PATHS))
+def _paths(path, monkeypatch):
+    if path in FORCED:
+        monkeypatch.setattr(gcm_module, "MIN_BLOCKS", FORCED[path])
+        return PATHS["object"]
+    return PATHS[path]
+
+
+@pytest.mark.parametrize("path", sorted(PATHS) + sorted(FORCED))
 @pytest.mark.parametrize("case", MCGREW_VIEGA["vectors"], ids=lambda c: c["name"])
-def test_mcgrew_viega(case, path):
-    encrypt, decrypt = PATHS[path]
+def test_mcgrew_viega(case, path, monkeypatch):
+    encrypt, decrypt = _paths(path, monkeypatch)
     key, iv, pt, aad, ct, tag = _hex(case, "key", "iv", "plaintext", "aad", "ciphertext", "tag")
     assert encrypt(key, iv, pt, aad) == ct + tag
     assert decrypt(key, iv, ct + tag, aad) == pt
@@ -49,12 +62,12 @@ def test_mcgrew_viega(case, path):
         decrypt(key, iv, forged, aad)
 
 
-@pytest.mark.parametrize("path", ["object", "plain"])
+@pytest.mark.parametrize("path", ["plain", "sliced", "t-tables"])
 @pytest.mark.parametrize(
     "group,test", WYCHEPROOF_CASES,
     ids=["tc%d-%s" % (t["tcId"], "-".join(t["flags"]) or "none") for _, t in WYCHEPROOF_CASES])
-def test_wycheproof(group, test, path):
-    encrypt, decrypt = PATHS[path]
+def test_wycheproof(group, test, path, monkeypatch):
+    encrypt, decrypt = _paths(path, monkeypatch)
     # Our tags are 16 bytes, the only size this file has; a vector with another size must
     # fail here, loudly, rather than be skipped.
     assert group["tagSize"] == 128 and len(test["tag"]) == 32
@@ -129,6 +142,61 @@ def test_fast_matches_plain_random():
         sealed = gcm.encrypt(nonce, plaintext, aad)
         assert sealed == _encrypt_plain(key, nonce, plaintext, aad), f"seed={seed}"
         assert gcm.decrypt(nonce, sealed, aad) == plaintext, f"seed={seed}"
+
+
+@pytest.mark.parametrize("key_size", [16, 24, 32])
+def test_sliced_matches_t_tables_on_every_length(key_size, monkeypatch):
+    """Every message length from 0 to 300 bytes, block counts up to several hundred, and a few
+    of several chunks: the same sealed bytes with the key stream sliced and block by block."""
+    seed = 38_0002 + key_size
+    rng = random.Random(seed)
+    lengths = list(range(0, 301)) + [16 * b + rng.randrange(16) for b in (99, 256, 511, 700)] \
+        + [16 * (CHUNK_BLOCKS - 1), 16 * CHUNK_BLOCKS + 5, 16 * (2 * CHUNK_BLOCKS + 9) + 15]
+    for length in lengths:
+        key, plaintext, aad = rng.randbytes(key_size), rng.randbytes(length), rng.randbytes(rng.randrange(40))
+        nonce = rng.randbytes(rng.choice([12, 12, 12, 8, 16, 60]))
+        monkeypatch.setattr(gcm_module, "MIN_BLOCKS", 10 ** 9)
+        sealed = GCM(key).encrypt(nonce, plaintext, aad)
+        monkeypatch.setattr(gcm_module, "MIN_BLOCKS", 1)
+        sliced = GCM(key)
+        assert sliced.encrypt(nonce, plaintext, aad) == sealed, f"seed={seed} length={length}"
+        assert sliced.decrypt(nonce, sealed, aad) == plaintext, f"seed={seed} length={length}"
+
+
+def test_counter_wraps_at_2_to_the_32(monkeypatch):
+    """inc_32 wraps the low 32 bits only (§6.2), also when the wrap falls inside a chunk."""
+    key = bytes(range(16))
+    w = key_expansion(key)
+    X = bytes(range(256)) * 3  # 48 blocks
+    for low in (0xFFFFFFF0, 0xFFFFFFFF, 0):
+        ICB = bytes(range(100, 112)) + low.to_bytes(4, "big")
+        expected = gctr(lambda block: cipher(block, w), ICB, X)
+        for forced in FORCED.values():
+            monkeypatch.setattr(gcm_module, "MIN_BLOCKS", forced)
+            assert GCM(key)._gctr(ICB, X) == expected, hex(low)
+            assert GCM(key)._gctr(ICB, X[:-5]) == expected[:-5], hex(low)
+
+
+def test_independent_aes_gcm_when_present():
+    """Against pycryptodome's GCM (C) when it is importable; against the plain algorithms on a
+    short prefix always, so the test never passes vacuously."""
+    try:
+        crypto_aes = importlib.import_module("Crypto.Cipher.AES")
+    except ImportError:
+        crypto_aes = None
+    seed = 38_0003
+    rng = random.Random(seed)
+    for _ in range(10):
+        key, nonce = rng.randbytes(rng.choice([16, 24, 32])), rng.randbytes(12)
+        plaintext, aad = rng.randbytes(rng.randrange(0, 30_000)), rng.randbytes(rng.randrange(30))
+        sealed = gcm_encrypt(key, nonce, plaintext, aad)
+        assert gcm_decrypt(key, nonce, sealed, aad) == plaintext, f"seed={seed}"
+        C, _ = gcm_ae(key, nonce, plaintext[:40], aad)
+        assert sealed[:len(C)] == C, f"seed={seed}"
+        if crypto_aes is not None:
+            expected = crypto_aes.new(key, crypto_aes.MODE_GCM, nonce=nonce)
+            expected.update(aad)
+            assert sealed == b"".join(expected.encrypt_and_digest(plaintext)), f"seed={seed}"
 
 
 def test_one_object_many_small_messages():

@@ -251,9 +251,19 @@ def main(argv=None) -> int:
     parser.add_argument("--flows", action="store_true",
                         help="also time whole commands: getaddress on small and 25,000-key wallets, "
                              "daemon cycles against a sandbox (a few minutes)")
+    parser.add_argument("--aes", action="store_true", help="only the AES figures (kms_ref.bench.ciphers)")
     args = parser.parse_args(argv)
-    results = run(args.quick)
-    print(json.dumps(results, indent=2) if args.json else report(results))
+    from kms_ref.bench import ciphers
+
+    results = {} if args.aes else run(args.quick)
+    aes_results = ciphers.run(args.quick)
+    if args.json:
+        print(json.dumps(dict(results, aes=aes_results), indent=2))
+    else:
+        if results:
+            print(report(results))
+            print()
+        print(ciphers.report(aes_results))
     if args.flows:
         from kms_ref.bench.flows import report as flows_report
 

