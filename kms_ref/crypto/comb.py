@@ -1,14 +1,24 @@
-"""The fixed-base comb: k·B for a point B used many times, by table lookups and additions only.
+"""The fixed-base comb: K·B for a point B used many times, by table lookups and additions only,
+on a schedule that is the same for every K.
 
-GECC §3.3.2 (fixed-base methods). Write k in signed base-2^w digits, k = Σ d_i·2^(w·i) with
-d_i ∈ [−2^(w−1), 2^(w−1)); then k·B = Σ d_i·(2^(w·i)·B). A table whose row i holds
-j·2^(w·i)·B for j = 1..2^(w−1) turns k·B into one lookup and one mixed addition per digit —
-the doublings were all done once, when the table was built. kms_ref keeps two kinds of table
-(`kms_ref.crypto.ecmult`): one for G with w = 10 (26 rows × 512 points; 25 additions per k·G,
-every signature and public key), and small ones with w = 6 for public keys that verify many
-signatures (43 rows × 32 points).
+GECC §3.3.2 (fixed-base methods), with the signed-digit form that libsecp256k1's ecmult_gen
+uses (M. Hamburg, "Fast and compact elliptic-curve cryptography", 2012, §3.3), so that no digit
+is ever zero and none is ever skipped:
 
-Also here, because the builds need them: Montgomery's batch inversion, and batched affine
+- An odd K with −2^L < K < 2^L, L = w·rows, is a sum Σ s_j·2^j over all j < L with every
+  s_j = ±1: put e = (K + 2^L − 1)/2 and s_j = 2·bit_j(e) − 1. Grouping w signs per row gives
+  K = Σ d_i·2^(w·i) with d_i = 2·e_i − (2^w − 1), where e_i is the i-th w-bit window of e:
+  every digit is odd and |d_i| < 2^w.
+- Row i of the table holds d·2^(w·i)·B for the 2^w odd d in [−(2^w − 1), 2^w − 1], in the
+  order of e_i, so the window itself is the index: K·B costs `rows` lookups and `rows − 1`
+  mixed additions for every K, whatever its value or length, with no branch on its digits.
+
+kms_ref keeps three kinds of table (`kms_ref.crypto.ecmult`): G with w = 10 (26 rows × 1,024
+points; 25 additions per k·G), a small one for G with w = 5 (52 rows × 32) that serves a short
+process before the big one pays for itself, and w = 6 for public keys that verify many
+signatures. The secret-safe wrapper (blinding, an odd K of fixed length) is in ecmult.
+
+Also here, because the builds need them: Montgomery's batch inversion and batched affine
 additions. tests/test_secp256k1.py checks the comb against the plain `point_mul`.
 """
 
@@ -55,73 +65,79 @@ def to_affine_batch(points_j: list) -> list:
 
 def _affine_add_batch(pairs: list) -> list:
     """[p + q for (p, q) in pairs] in affine coordinates, all sharing one inversion. Each pair is
-    two points with different x, or a point with itself (then the tangent slope 3x²/2y)."""
-    dens = [(q[0] - p[0]) % P if p != q else 2 * p[1] % P for p, q in pairs]
+    two points with different x."""
+    dens = [(q[0] - p[0]) % P for p, q in pairs]
     out = []
     for (p, q), inv in zip(pairs, batch_inverse(dens)):
         (x1, y1), (x2, y2) = p, q
-        lam = ((y2 - y1) if p != q else 3 * x1 * x1) * inv % P
+        lam = (y2 - y1) * inv % P
         x3 = (lam * lam - x1 - x2) % P
         out.append((x3, (lam * (x1 - x3) - y1) % P))
     return out
 
 
-def build_table(base, w: int) -> list:
-    """Rows i = 0..⌈(256 + 1)/w⌉−1 of j·2^(w·i)·B, j = 1..2^(w−1), as affine points.
+def build_table(base, w: int, rows: int) -> list:
+    """Rows i = 0..rows−1 of d·2^(w·i)·B for the odd d in [−(2^w − 1), 2^w − 1], ordered so that
+    entry e is d = 2e − (2^w − 1), as affine points.
 
-    The row bases 2^(w·i)·B come from doublings; then every row grows from [1..h] to [1..2h]
-    multiples by adding h·B_i to each entry, and all additions of one round share one inversion
-    (`_affine_add_batch`). G's table (w = 10) takes 55–70 ms, a key's (w = 6) about 6 ms."""
-    half = 1 << (w - 1)
-    rows = (256 + w) // w  # enough signed digits for any k < 2^256 plus a final carry
-    bases = [to_jacobian(base)]
-    for _ in range(rows - 1):
-        b = bases[-1]
-        for _ in range(w):
-            b = jacobian_double(b)
-        bases.append(b)
-    table = [[b] for b in to_affine_batch(bases)]
+    One chain of doublings gives 2^t·B_i for every row base B_i = 2^(w·i)·B and t < w; each row's
+    positive odd multiples then grow from [1] to [1, 3, …, 2^w − 1] by adding 2h·B_i to the h
+    found so far, and all additions of one round share one inversion (`_affine_add_batch`).
+    The negative half is the positive half mirrored, y negated. G's table (w = 10) takes about
+    70 ms here, a key's (w = 6) about 6 ms."""
+    powers, b = [], to_jacobian(base)
+    for _ in range(rows * w):
+        powers.append(b)
+        b = jacobian_double(b)
+    powers = to_affine_batch(powers)
+    doubles = [powers[i * w:(i + 1) * w] for i in range(rows)]  # doubles[i][t] = 2^t·B_i
+    odd = [[row[0]] for row in doubles]
     h = 1
-    while h < half:
-        pairs = [(row[j], row[h - 1]) for row in table for j in range(h)]
-        sums = iter(_affine_add_batch(pairs))
-        for row in table:
-            row.extend(next(sums) for _ in range(h))
+    while h < 1 << (w - 1):
+        step = h.bit_length()  # 2h = 2^step
+        sums = iter(_affine_add_batch([(entry, row[step]) for entries, row in zip(odd, doubles)
+                                       for entry in entries]))
+        for entries in odd:
+            entries.extend([next(sums) for _ in range(h)])
         h *= 2
-    return table
+    return [[(x, P - y) for x, y in reversed(entries)] + entries for entries in odd]
 
 
-def comb_add(table: list, w: int, k: int, acc: tuple = ZERO) -> tuple:
-    """acc + k·B for 0 ≤ k < 2^256, with B's table; acc and the result in Chudnovsky
-    coordinates (X, Y, Z², Z³) (GECC §3.2.2), ZERO for infinity.
+def signed_digits(K: int, w: int, rows: int) -> list:
+    """The digits d_i of K in the table's signed form (odd, |d_i| < 2^w), lowest first: the
+    definition the comb reads its windows by; tests check Σ d_i·2^(w·i) = K."""
+    e = (K + (1 << (w * rows)) - 1) >> 1
+    return [2 * ((e >> (w * i)) & ((1 << w) - 1)) - ((1 << w) - 1) for i in range(rows)]
 
-    Chudnovsky coordinates keep Z² and Z³ instead of Z, which is all a mixed addition needs, so
-    each step saves a multiplication. The digit's sign is handled by negating y. Raises EqualX
-    when a partial sum and the next term share x: for one k below n starting from ZERO that
-    cannot happen (the partial sums stay below 2^(w·i) in size, the next term is at least that,
-    and all terms add up to k), but it can when two sums are chained.
+
+def comb_add(table: list, w: int, K: int, acc: tuple = ZERO, z: int = 1) -> tuple:
+    """acc + K·B for an odd K with |K| < 2^(w·rows), with B's table; acc and the result in
+    Chudnovsky coordinates (X, Y, Z², Z³) (GECC §3.2.2), ZERO for infinity.
+
+    Every row adds one table point: the schedule — lookups, additions, reductions — is the same
+    for every K. Chudnovsky coordinates keep Z² and Z³ instead of Z, which is all a mixed
+    addition needs. Starting from ZERO, the first point is put at Z = z: a random z (the
+    secret-safe callers pass one) makes every intermediate value, and the final Z that the
+    caller inverts, random, whatever K is (Coron's projective randomization, CHES 1999 §5.3).
+
+    Raises EqualX when a partial sum and the next term share x. Starting from ZERO the partial
+    sums stay below 2^(w·i) in size and the next term is at least that, so for all rows but the
+    last the sum cannot wrap around n; the last can, with odds about 2^-246 for a random K.
+    Chained sums (acc not ZERO) can meet an equal x on purpose.
     """
     p = P
-    full = 1 << w
-    mask, half = full - 1, full >> 1
+    mask = (1 << w) - 1
+    e = (K + (1 << (w * len(table))) - 1) >> 1  # the signs of `signed_digits`, as bits
     X, Y, ZZ, ZZZ = acc
-    rest = k
-    for row in table:
-        d = rest & mask
-        rest >>= w
-        if d >= half:  # use the negative digit d − 2^w and carry one into the next window
-            d -= full
-            rest += 1
-        if d > 0:
-            x2, y2 = row[d - 1]
-        elif d < 0:
-            x2, y2 = row[-d - 1]
-            y2 = p - y2
-        else:
-            continue
-        if not ZZ:
-            X, Y, ZZ, ZZZ = x2, y2, 1, 1
-            continue
+    rows = iter(table)
+    if not ZZ:
+        x, y = next(rows)[e & mask]
+        e >>= w
+        zz = z * z % p
+        X, Y, ZZ, ZZZ = x * zz % p, y * zz % p * z % p, zz, zz * z % p
+    for row in rows:
+        x2, y2 = row[e & mask]
+        e >>= w
         # (X, Y, Z) += (x2, y2) as in secp256k1.jacobian_add_affine, with Z² = ZZ and Z³ = ZZZ.
         H = x2 * ZZ % p - X
         R = y2 * ZZZ % p - Y

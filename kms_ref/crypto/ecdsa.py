@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kms_ref.crypto.blinding import scalar_inverse
 from kms_ref.crypto.ecmult import double_mul_jacobian, point_mul_g
 from kms_ref.crypto.rfc6979 import rfc6979_nonces
 from kms_ref.crypto.secp256k1 import N, P, parse_pubkey, scalar_from_bytes
@@ -71,6 +72,8 @@ def ecdsa_sign(seckey: bytes, msg32: bytes,
     SEC 1 §4.1.3: k from RFC 6979; R = k·G; r = x(R) mod n; s = k⁻¹(e + r·d) mod n with
     e = int(msg32) (the digest is exactly 256 bits, so nothing is truncated); a k giving r = 0
     or s = 0 is replaced by the next RFC 6979 candidate. Then s := n − s if s > n/2.
+    Timing: k·G runs on the fixed schedule of `ecmult.point_mul_g` and k⁻¹ is blinded
+    (`blinding.scalar_inverse`), so neither takes a time that follows k (SECURITY.md).
     `explain`, if given, is called with one line per step; the key, k and the RFC 6979 state
     are never among them.
     """
@@ -89,7 +92,7 @@ def ecdsa_sign(seckey: bytes, msg32: bytes,
             if explain:
                 explain("r = x(R) mod n = 0: unusable, taking the next RFC 6979 candidate")
             continue
-        s = pow(k, -1, N) * (e + r * d) % N
+        s = scalar_inverse(k) * (e + r * d) % N  # k⁻¹ blinded: its time says nothing of k
         if s == 0:
             if explain:
                 explain("s = 0: unusable, taking the next RFC 6979 candidate")
@@ -114,6 +117,7 @@ def ecdsa_sign(seckey: bytes, msg32: bytes,
 
 def ecdsa_verify_rs(Q, msg32: bytes, r: int, s: int) -> bool:
     """SEC 1 §4.1.4 for a parsed public key point Q and integers r, s (low S not checked here).
+    Every input is public, so this may (and does) take a time that follows them.
 
     Computes R = u1·G + u2·Q with u1 = e/s, u2 = r/s and accepts when x(R) ≡ r (mod n). The
     comparison is made on the Jacobian R = (X, Y, Z) as X = r·Z² (or (r + n)·Z² when r + n < p,
