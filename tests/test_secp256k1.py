@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from kms_ref.crypto import comb, ecmult, glv
+from kms_ref.crypto import comb, ecmult, endomorphism, wnaf
 from kms_ref.crypto.keys import pubkey_from_seckey
 from kms_ref.crypto.secp256k1 import (
     G, INFINITY_J, N, P, field_inv, field_sqrt, is_on_curve, jacobi, jacobian_add,
@@ -79,7 +79,7 @@ def test_double_mul_matches_plain_random():
 
 SPECIAL_SCALARS = {
     "0": 0, "1": 1, "2": 2, "3": 3, "n-1": N - 1, "n-2": N - 2, "n": N, "n+1": N + 1,
-    "2^255": 2**255, "2^256-1": 2**256 - 1, "lambda": glv.LAMBDA, "n-lambda": N - glv.LAMBDA,
+    "2^255": 2**255, "2^256-1": 2**256 - 1, "lambda": endomorphism.LAMBDA, "n-lambda": N - endomorphism.LAMBDA,
     "digit-511-everywhere": sum(511 << (10 * i) for i in range(25)),
     "digit-512-everywhere": sum(512 << (10 * i) for i in range(25)),
     "all-carries": sum(1023 << (10 * i) for i in range(25)),
@@ -107,17 +107,17 @@ def test_double_mul_edge_cases():
     assert ecmult.double_mul(0, u, G) == point_mul(u, G)
     assert ecmult.double_mul(u, 0, G) == point_mul(u, G)
     assert ecmult.point_mul(u, None) is None
-    lam_g = (glv.BETA * G[0] % P, G[1])  # λ·G: the GLV halves of one scalar hit the same point
-    assert ecmult.double_mul(u, (N - u) * pow(glv.LAMBDA, -1, N) % N, lam_g) is None
+    lam_g = (endomorphism.BETA * G[0] % P, G[1])  # λ·G: the GLV halves of one scalar hit the same point
+    assert ecmult.double_mul(u, (N - u) * pow(endomorphism.LAMBDA, -1, N) % N, lam_g) is None
 
 
 def test_glv_endomorphism_and_split():
-    assert pow(glv.LAMBDA, 3, N) == 1 and pow(glv.BETA, 3, P) == 1
-    assert point_mul(glv.LAMBDA, G) == (glv.BETA * G[0] % P, G[1])
+    assert pow(endomorphism.LAMBDA, 3, N) == 1 and pow(endomorphism.BETA, 3, P) == 1
+    assert point_mul(endomorphism.LAMBDA, G) == (endomorphism.BETA * G[0] % P, G[1])
     rng = random.Random(SEED + 4)
     for k in [0, 1, N - 1] + [rng.randrange(N) for _ in range(2000)]:
-        k1, k2 = glv.glv_split(k)
-        assert (k1 + k2 * glv.LAMBDA - k) % N == 0, "seed %d, k=%x" % (SEED + 4, k)
+        k1, k2 = endomorphism.glv_split(k)
+        assert (k1 + k2 * endomorphism.LAMBDA - k) % N == 0, "seed %d, k=%x" % (SEED + 4, k)
         assert abs(k1) < 2**129 and abs(k2) < 2**129
 
 
@@ -126,7 +126,7 @@ def test_wnaf_reconstructs_and_is_sparse():
     for w in (4, 5, 6):
         for _ in range(300):
             k = rng.randrange(2**130)
-            digits = glv.wnaf(k, w)
+            digits = wnaf.wnaf(k, w)
             assert sum(d << pos for pos, d in digits) == k, "seed %d" % (SEED + 5)
             assert all(d & 1 and abs(d) < 1 << (w - 1) for _, d in digits)
             positions = [pos for pos, _ in digits]
@@ -255,8 +255,8 @@ def test_bad_seckeys_are_refused_without_echo(seckey):
 
 
 def test_the_g_tables_are_built_only_when_they_pay():
-    """Importing builds nothing; the first k·G builds the small table (w = 5) and a short process
-    (a one-shot command) stays on it; the (G_TABLE_AFTER + 1)-th builds the big one (w = 10);
+    """Importing builds nothing; the first k·G builds the small table (w = 6) and a short process
+    (a one-shot command) stays on it; the (G_TABLE_AFTER + 1)-th builds the big one (w = 12);
     every answer agrees with the plain multiplication."""
     code = ("import kms_ref.crypto.ecmult as e, kms_ref.secp256k1\n"
             "from kms_ref.crypto.secp256k1 import G, point_mul\n"
@@ -264,11 +264,11 @@ def test_the_g_tables_are_built_only_when_they_pay():
             "e.G_TABLE_AFTER = 30\n"
             "for k in range(1, e.G_TABLE_AFTER + 1):\n"
             "    assert e.point_mul_g(k * 7919) == point_mul(k * 7919, G)\n"
-            "assert list(e._g_tables) == [5]\n"
-            "assert len(e._g_tables[5]) == 52 and all(len(r) == 32 for r in e._g_tables[5])\n"
+            "assert list(e._g_tables) == [6]\n"
+            "assert len(e._g_tables[6]) == 44 and all(len(r) == 64 for r in e._g_tables[6])\n"
             "assert e.point_mul_g(12345) == point_mul(12345, G)\n"
-            "assert sorted(e._g_tables) == [5, 10]\n"
-            "assert len(e._g_tables[10]) == 26 and all(len(r) == 1024 for r in e._g_tables[10])\n")
+            "assert sorted(e._g_tables) == [6, 12]\n"
+            "assert len(e._g_tables[12]) == 22 and all(len(r) == 4096 for r in e._g_tables[12])\n")
     root = pathlib.Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
 
@@ -286,16 +286,16 @@ EQUAL_X_CASES = {
 def test_glv_loop_equal_x_fallback(monkeypatch, k1, k2):
     # With β = 1 the "λQ" table is Q's own, so both wNAF streams add the very same points and
     # the accumulator meets them: the loop must fall back to doubling or to infinity.
-    monkeypatch.setattr(glv, "BETA", 1)
-    monkeypatch.setattr(glv, "glv_split", lambda k: (k1, k2))
+    monkeypatch.setattr(endomorphism, "BETA", 1)
+    monkeypatch.setattr(endomorphism, "glv_split", lambda k: (k1, k2))
     Q = ecmult.point_mul_g(0xBADC0DE)
-    assert to_affine(glv._mul_glv_jacobian(1, Q)) == point_mul((k1 + k2) % N, Q)
+    assert to_affine(wnaf._mul_glv_jacobian(1, Q)) == point_mul((k1 + k2) % N, Q)
 
 
 def test_key_tables_agree_with_the_plain_multiplication():
     """A key verified more than KEY_TABLE_AFTER times gets a comb table; u1·G + u2·Q through it
     (and through the fallback when a chained sum meets an equal x) equals the definition."""
-    from kms_ref.crypto import comb, ecmult, glv
+    from kms_ref.crypto import comb, ecmult, endomorphism, wnaf
 
     rng = random.Random(6)
     ecmult.precompute_g()

@@ -7,10 +7,11 @@ cannot hide that, but it can make sure the operands are random, not the secret:
 
 - `scalar_inverse(k)`: k⁻¹ mod n as b·(k·b)⁻¹ for a fresh random b — the inversion sees k·b,
   uniformly random whatever k is (the blinding of libsecp256k1's and OpenSSL's ECDSA signers).
-- `blinded_scalar(k)`: k + m·n for a fresh random m of the parity that makes the sum odd: the
-  same point k·G, but an odd multiplier of 257 to 260 bits for every k, which is what the
-  fixed-schedule comb (`kms_ref.crypto.comb`) takes (Brumley–Tuveri, "Remote timing attacks
-  are still practical", 2011, §6, with m random instead of 1 or 2).
+- `blinded_scalar(k)`: k + m·n for a fresh random 64-bit m: the same point k·G, but a
+  multiplier of 319 or 320 bits for every k, whose digits in the comb change from one
+  signature to the next even for the same k (scalar blinding, Coron, CHES 1999 §5.1; with it
+  the length of k cannot show, Brumley–Tuveri, "Remote timing attacks are still practical",
+  2011, §6).
 - `random_field_element()`: a random z ≠ 0 mod p, the projective randomization the comb starts
   from, which also makes the Z inverted at the end random.
 - `blinded_jacobi(a)`: the Jacobi symbol of a·c² for a fresh random c — the same symbol, but the
@@ -27,9 +28,6 @@ import os
 
 from kms_ref.crypto.secp256k1 import N, P, jacobi
 
-BLIND_MULTIPLES = 7  # m = 2j + 1 + (k mod 2) for j < 7: 1 ≤ m ≤ 14, so k + m·n < 15n < 2^260
-
-
 def _random_int(nbytes: int) -> int:
     return int.from_bytes(os.urandom(nbytes), "big")
 
@@ -45,11 +43,10 @@ def random_field_element() -> int:
 
 
 def blinded_scalar(k: int) -> int:
-    """K = k + m·n for 0 ≤ k < n and a fresh random m in [1, 14] with m ≡ k + 1 (mod 2), so that
-    K is odd, K ≡ k (mod n) and n ≤ K < 15n < 2^260 (257 to 260 bits). The operations are the
-    same for every k: no branch on its parity or length."""
-    m = 2 * (_random_int(8) % BLIND_MULTIPLES) + 1 + (k & 1)
-    return k + m * N
+    """K = k + m·n for 0 ≤ k < n and a fresh random m in [2^63, 2^64): K ≡ k (mod n), and K has
+    319 or 320 bits whatever k is. The split the comb makes of it (`endomorphism.glv_split`)
+    keeps its halves below 2^131 for any K, so the blinding costs nothing there."""
+    return k + (_random_int(8) | 1 << 63) * N
 
 
 def scalar_inverse(k: int) -> int:

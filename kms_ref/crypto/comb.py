@@ -1,22 +1,25 @@
-"""The fixed-base comb: K·B for a point B used many times, by table lookups and additions only,
-on a schedule that is the same for every K.
+"""The fixed-base comb: k·B for a point B used many times, by table lookups and additions only,
+on a schedule that is the same for every k.
 
-GECC §3.3.2 (fixed-base methods), with the signed-digit form that libsecp256k1's ecmult_gen
-uses (M. Hamburg, "Fast and compact elliptic-curve cryptography", 2012, §3.3), so that no digit
-is ever zero and none is ever skipped:
+GECC §3.3.2 (fixed-base methods), with two refinements:
 
-- An odd K with −2^L < K < 2^L, L = w·rows, is a sum Σ s_j·2^j over all j < L with every
+- Signed odd digits, as in libsecp256k1's ecmult_gen (M. Hamburg, "Fast and compact elliptic-
+  curve cryptography", 2012, §3.3), so that no digit is ever zero and none is ever skipped. An
+  odd K with −2^L < K < 2^L, L = w·rows, is a sum Σ s_j·2^j over all j < L with every
   s_j = ±1: put e = (K + 2^L − 1)/2 and s_j = 2·bit_j(e) − 1. Grouping w signs per row gives
-  K = Σ d_i·2^(w·i) with d_i = 2·e_i − (2^w − 1), where e_i is the i-th w-bit window of e:
-  every digit is odd and |d_i| < 2^w.
-- Row i of the table holds d·2^(w·i)·B for the 2^w odd d in [−(2^w − 1), 2^w − 1], in the
-  order of e_i, so the window itself is the index: K·B costs `rows` lookups and `rows − 1`
-  mixed additions for every K, whatever its value or length, with no branch on its digits.
+  K = Σ d_i·2^(w·i) with d_i = 2·e_i − (2^w − 1), where e_i is the i-th w-bit window of e: every
+  digit is odd and |d_i| < 2^w. Row i of the table holds d·2^(w·i)·B for the 2^w odd d in
+  [−(2^w − 1), 2^w − 1], in the order of e_i, so the window itself is the index.
+- The GLV split (`kms_ref.crypto.endomorphism`): k ≡ k1 + k2·λ with k1, k2 odd and below 2^131,
+  so the table needs rows for 131 bits only, plus the same rows for λ·B, which cost one
+  multiplication per point ((x, y) ↦ (β·x, y)). The windows of k1 index the first half of the
+  rows, those of k2 the second.
 
-kms_ref keeps three kinds of table (`kms_ref.crypto.ecmult`): G with w = 10 (26 rows × 1,024
-points; 25 additions per k·G), a small one for G with w = 5 (52 rows × 32) that serves a short
-process before the big one pays for itself, and w = 6 for public keys that verify many
-signatures. The secret-safe wrapper (blinding, an odd K of fixed length) is in ecmult.
+So k·B costs one lookup per row and one mixed addition per row but the first — 21 for G's big
+table (w = 12, 2 × 11 rows × 4,096 points), whatever k is. kms_ref keeps three kinds of table
+(`kms_ref.crypto.ecmult`): that one, a small one for G (w = 6, 2 × 22 rows × 64 points, 43
+additions) that serves a short process before the big one pays for itself, and w = 6 tables for
+public keys that verify many signatures. The secret-safe wrapper (blinding) is in ecmult.
 
 Also here, because the builds need them: Montgomery's batch inversion and batched affine
 additions. tests/test_secp256k1.py checks the comb against the plain `point_mul`.
@@ -24,6 +27,7 @@ additions. tests/test_secp256k1.py checks the comb against the plain `point_mul`
 
 from __future__ import annotations
 
+from kms_ref.crypto.endomorphism import BETA, SPLIT_ODD_BITS, glv_split_odd
 from kms_ref.crypto.secp256k1 import P, field_inv, jacobian_double, to_jacobian
 
 ZERO = (0, 0, 0, 0)  # the empty sum (infinity) as a Chudnovsky accumulator
@@ -76,15 +80,14 @@ def _affine_add_batch(pairs: list) -> list:
     return out
 
 
-def build_table(base, w: int, rows: int) -> list:
+def build_rows(base, w: int, rows: int) -> list:
     """Rows i = 0..rows−1 of d·2^(w·i)·B for the odd d in [−(2^w − 1), 2^w − 1], ordered so that
     entry e is d = 2e − (2^w − 1), as affine points.
 
     One chain of doublings gives 2^t·B_i for every row base B_i = 2^(w·i)·B and t < w; each row's
     positive odd multiples then grow from [1] to [1, 3, …, 2^w − 1] by adding 2h·B_i to the h
     found so far, and all additions of one round share one inversion (`_affine_add_batch`).
-    The negative half is the positive half mirrored, y negated. G's table (w = 10) takes about
-    70 ms here, a key's (w = 6) about 6 ms."""
+    The negative half is the positive half mirrored, y negated."""
     powers, b = [], to_jacobian(base)
     for _ in range(rows * w):
         powers.append(b)
@@ -103,31 +106,57 @@ def build_table(base, w: int, rows: int) -> list:
     return [[(x, P - y) for x, y in reversed(entries)] + entries for entries in odd]
 
 
-def signed_digits(K: int, w: int, rows: int) -> list:
-    """The digits d_i of K in the table's signed form (odd, |d_i| < 2^w), lowest first: the
-    definition the comb reads its windows by; tests check Σ d_i·2^(w·i) = K."""
-    e = (K + (1 << (w * rows)) - 1) >> 1
-    return [2 * ((e >> (w * i)) & ((1 << w) - 1)) - ((1 << w) - 1) for i in range(rows)]
+def rows_for(w: int) -> int:
+    """Rows per half of a table of window w: enough for the split halves, |k1|, |k2| < 2^131."""
+    return -(-SPLIT_ODD_BITS // w)
 
 
-def comb_add(table: list, w: int, K: int, acc: tuple = ZERO, z: int = 1) -> tuple:
-    """acc + K·B for an odd K with |K| < 2^(w·rows), with B's table; acc and the result in
+def build_table(base, w: int) -> list:
+    """The comb table of B for window w: `build_rows` of B for 131 bits, then the same rows for
+    λ·B, each point (β·x, y). G's (w = 12) takes about 0.15 s and 13 MB here, G's small one and
+    a key's (w = 6) about 5 ms."""
+    rows = build_rows(base, w, rows_for(w))
+    return rows + [[(BETA * x % P, y) for x, y in row] for row in rows]
+
+
+def signed_windows(K: int, w: int, rows: int) -> int:
+    """e = (K + 2^L − 1)/2, L = w·rows, for an odd K with |K| < 2^L: the bits of e are the signs
+    of K's digits, and its w-bit windows index the rows (see the module docstring)."""
+    return (K + (1 << (w * rows)) - 1) >> 1
+
+
+def comb_windows(k: int, w: int) -> int:
+    """The windows for k·B with B's table of window w: k split into odd k1, k2 (for any k ≥ 0),
+    the windows of k1 below those of k2. The same operations for every k."""
+    rows = rows_for(w)
+    k1, k2 = glv_split_odd(k)
+    return signed_windows(k1, w, rows) | signed_windows(k2, w, rows) << (w * rows)
+
+
+def signed_digits(e: int, w: int, rows: int) -> list:
+    """The digits d_i = 2·e_i − (2^w − 1) that windows e stand for, lowest row first: the
+    definition the comb reads e by; tests check that they add up to the scalar."""
+    mask = (1 << w) - 1
+    return [2 * ((e >> (w * i)) & mask) - mask for i in range(rows)]
+
+
+def comb_add(table: list, w: int, e: int, acc: tuple = ZERO, z: int = 1) -> tuple:
+    """acc + k·B for B's table and the windows e = comb_windows(k, w); acc and the result in
     Chudnovsky coordinates (X, Y, Z², Z³) (GECC §3.2.2), ZERO for infinity.
 
     Every row adds one table point: the schedule — lookups, additions, reductions — is the same
-    for every K. Chudnovsky coordinates keep Z² and Z³ instead of Z, which is all a mixed
+    for every k. Chudnovsky coordinates keep Z² and Z³ instead of Z, which is all a mixed
     addition needs. Starting from ZERO, the first point is put at Z = z: a random z (the
     secret-safe callers pass one) makes every intermediate value, and the final Z that the
-    caller inverts, random, whatever K is (Coron's projective randomization, CHES 1999 §5.3).
+    caller inverts, random whatever k is (Coron's projective randomization, CHES 1999 §5.3).
 
-    Raises EqualX when a partial sum and the next term share x. Starting from ZERO the partial
-    sums stay below 2^(w·i) in size and the next term is at least that, so for all rows but the
-    last the sum cannot wrap around n; the last can, with odds about 2^-246 for a random K.
-    Chained sums (acc not ZERO) can meet an equal x on purpose.
+    Raises EqualX when a partial sum and the next term share x. Within the first half of the
+    rows the partial sums stay below 2^(w·i) in size and the next term is at least that, with no
+    wrap around n; after that the terms are multiples of λ·B and a collision is a chance of
+    about 2^-120 for a random k. Chained sums (acc not ZERO) can meet an equal x on purpose.
     """
     p = P
     mask = (1 << w) - 1
-    e = (K + (1 << (w * len(table))) - 1) >> 1  # the signs of `signed_digits`, as bits
     X, Y, ZZ, ZZZ = acc
     rows = iter(table)
     if not ZZ:

@@ -31,8 +31,8 @@ import threading
 from collections import OrderedDict
 
 from kms_ref.crypto.blinding import blinded_scalar, random_field_element
-from kms_ref.crypto.comb import ZERO, EqualX, build_table, comb_add, to_affine_batch
-from kms_ref.crypto.glv import _mul_glv_jacobian, point_mul
+from kms_ref.crypto.comb import ZERO, EqualX, build_table, comb_add, comb_windows, to_affine_batch
+from kms_ref.crypto.wnaf import _mul_glv_jacobian, point_mul
 from kms_ref.crypto.secp256k1 import (
     G, INFINITY_J, N, P, field_inv, jacobian_add, jacobian_add_affine, point_add, to_affine,
     to_jacobian,
@@ -46,18 +46,18 @@ __all__ = [
 
 # --- the tables of G ------------------------------------------------------------------------
 
-G_WINDOW, G_ROWS = 10, 26  # 26·10 = 260 bits: room for every blinded scalar (< 15n < 2^260)
-G_SMALL_WINDOW, G_SMALL_ROWS = 5, 52
+G_WINDOW = 12  # 2 × 11 rows of 4,096 points: 21 additions per k·G
+G_SMALL_WINDOW = 6  # 2 × 22 rows of 64 points: 43 additions
 # Multiplications by G served by the small table before the big one is built: the big table
-# saves 26 additions (~0.12 ms) per multiplication and costs ~70 ms, so it is built once a
+# saves 22 additions (~0.1 ms) per multiplication and costs ~0.15 s, so it is built once a
 # process has done about as many multiplications as would have paid for it.
-G_TABLE_AFTER = 500
+G_TABLE_AFTER = 1500
 _g_tables: dict = {}  # window → table; written only under _G_LOCK, complete when written
 _G_LOCK = threading.Lock()
 _g_requests = 0
 
 
-def _g_table_of_window(w: int, rows: int) -> list:
+def _g_table_of_window(w: int) -> list:
     """G's comb table for window w, built once: a thread that finds it missing takes the lock,
     looks again, and builds it; the others wait for that build."""
     table = _g_tables.get(w)
@@ -65,14 +65,14 @@ def _g_table_of_window(w: int, rows: int) -> list:
         with _G_LOCK:
             table = _g_tables.get(w)
             if table is None:
-                table = build_table(G, w, rows)
+                table = build_table(G, w)
                 _g_tables[w] = table
     return table
 
 
 def precompute_g() -> None:
     """Build the big k·G table now (the daemon and the benchmark, which will sign a lot)."""
-    _g_table_of_window(G_WINDOW, G_ROWS)
+    _g_table_of_window(G_WINDOW)
 
 
 def _g_table() -> tuple:
@@ -85,8 +85,8 @@ def _g_table() -> tuple:
         return table, G_WINDOW
     _g_requests += 1
     if _g_requests > G_TABLE_AFTER:
-        return _g_table_of_window(G_WINDOW, G_ROWS), G_WINDOW
-    return _g_table_of_window(G_SMALL_WINDOW, G_SMALL_ROWS), G_SMALL_WINDOW
+        return _g_table_of_window(G_WINDOW), G_WINDOW
+    return _g_table_of_window(G_SMALL_WINDOW), G_SMALL_WINDOW
 
 
 def _chudnovsky_to_jacobian(acc):
@@ -101,14 +101,14 @@ def _chudnovsky_to_jacobian(acc):
 
 def _mul_g_secret(k: int) -> tuple:
     """k·G as Chudnovsky (X, Y, Z², Z³), on the fixed schedule: the comb adds one table point per
-    row for the odd K = k + m·n (fresh m), starting from a point at a fresh random Z.
+    row for the windows of K = k + m·n (fresh m), starting from a point at a fresh random Z.
 
-    EqualX can only come from the last row, for K ≡ 0 (k ≡ 0 mod n, where the answer is
-    infinity) or with odds about 2^-246; the definition answers then."""
+    EqualX comes for k ≡ 0 mod n (the sum cancels: infinity) or with odds about 2^-120; the
+    definition answers then."""
     k %= N
     table, w = _g_table()
     try:
-        return comb_add(table, w, blinded_scalar(k), ZERO, random_field_element())
+        return comb_add(table, w, comb_windows(blinded_scalar(k), w), ZERO, random_field_element())
     except EqualX:
         point = plain_point_mul(k, G)
         return ZERO if point is None else (point[0], point[1], 1, 1)
@@ -139,26 +139,21 @@ def point_mul_g_add(k: int, Q):
 
 # --- u1·G + u2·Q for public u1, u2, Q (verification) ------------------------------------
 
-def _odd_representative(u: int) -> int:
-    """u or u + n, whichever is odd (n is odd): the comb's K for a public u in [1, n−1]."""
-    return u if u & 1 else u + N
-
-
 def double_mul_jacobian(u1: int, u2: int, Q):
     """u1·G + u2·Q in Jacobian coordinates; verifiers compare against it without an inversion.
 
     Variable time, for public inputs only (signature verification): u1·G by the comb of G, then
     either u2·Q by the comb of Q's own table chained into the same accumulator (a key that has
-    verified more than KEY_TABLE_AFTER signatures: 25 + 42 additions and no doubling, 0.35 ms
-    instead of 0.9 ms), or by GLV + wNAF and one final addition."""
+    verified more than KEY_TABLE_AFTER signatures: 21 + 44 additions and no doubling), or by
+    GLV + wNAF and one final addition."""
     u1, u2 = u1 % N, u2 % N
     g_table, w = _g_table()
     key_table = _key_table(Q) if Q is not None else None
     try:
-        acc = comb_add(g_table, w, _odd_representative(u1)) if u1 else ZERO
+        acc = comb_add(g_table, w, comb_windows(u1, w)) if u1 else ZERO
         if key_table is not None:
             if u2:
-                acc = comb_add(key_table, KEY_WINDOW, _odd_representative(u2), acc)
+                acc = comb_add(key_table, KEY_WINDOW, comb_windows(u2, KEY_WINDOW), acc)
             return _chudnovsky_to_jacobian(acc)
     except EqualX:  # a partial sum met the next term: the definition answers
         return to_jacobian(point_add(plain_point_mul(u1, G), plain_point_mul(u2, Q)))
@@ -172,7 +167,7 @@ def double_mul(u1: int, u2: int, Q):
 
 # --- tables for public keys that verify many signatures -----------------------------------
 
-KEY_WINDOW, KEY_ROWS = 6, 43  # 43 rows of 64 points (258 bits ≥ 2n): about 6 ms to build
+KEY_WINDOW = 6  # 2 × 22 rows of 64 points: about 5 ms to build
 KEY_TABLE_AFTER = 8   # verifications with one key before it gets a table
 KEY_TABLES_MAX = 32   # tables kept (least recently used dropped)
 _key_tables: "OrderedDict" = OrderedDict()
@@ -199,7 +194,7 @@ def _key_table(Q):
             _key_uses[Q] = uses
             return None
         _key_uses.pop(Q, None)
-        table = _key_tables[Q] = build_table(Q, KEY_WINDOW, KEY_ROWS)
+        table = _key_tables[Q] = build_table(Q, KEY_WINDOW)
         if len(_key_tables) > KEY_TABLES_MAX:
             _key_tables.popitem(last=False)
         return table

@@ -1,5 +1,6 @@
-"""k·Q for a variable point Q: the GLV endomorphism, width-w NAF and Straus–Shamir interleaving
-(Hankerson, Menezes, Vanstone, "Guide to Elliptic Curve Cryptography", §3.3–3.5).
+"""k·Q for a variable point Q: the GLV split (`kms_ref.crypto.endomorphism`), width-w NAF and
+Straus–Shamir interleaving (Hankerson, Menezes, Vanstone, "Guide to Elliptic Curve
+Cryptography", §3.3–3.5).
 
 For public inputs only: the number of additions follows the wNAF of the scalar, so the time
 depends on it. kms_ref multiplies a variable point only to verify signatures (u2·Q in
@@ -14,28 +15,12 @@ modular multiplications at ~0.4 µs); the hot loop inlines the formulas of `jaco
 
 from __future__ import annotations
 
+from kms_ref.crypto import endomorphism
 from kms_ref.crypto.secp256k1 import (
     INFINITY_J, N, P, jacobian_add_affine, jacobian_double, to_affine, to_jacobian,
 )
 
-# secp256k1 has an efficiently computable endomorphism: λ·(x, y) = (β·x, y), with λ³ ≡ 1 mod n
-# and β³ ≡ 1 mod p (GECC Example 3.76; the values of libsecp256k1's scalar_impl.h).
-LAMBDA = 0x5363AD4CC05C30E0A5261C028812645A122E22EA20816678DF02967C1B23BD72
-BETA = 0x7AE96A2B657C07106E64479EAC3434E99CF0497512F58995C1396C28719501EE
-# A short basis of the lattice {(a, b) : a + b·λ ≡ 0 mod n}, for the split (GECC Alg. 3.74).
-_A1, _B1 = 0x3086D221A7D46BCDE86C90E49284EB15, -0xE4437ED6010E88286F547FA90ABFE4C3
-_A2, _B2 = 0x114CA50F7A8E2F3F657C1108D9D44CFD8, 0x3086D221A7D46BCDE86C90E49284EB15
-
 Q_WINDOW = 5  # wNAF width for variable points: a table of 8 odd multiples Q, 3Q, …, 15Q
-
-
-def glv_split(k: int) -> tuple:
-    """(k1, k2) with k ≡ k1 + k2·λ (mod n) and |k1|, |k2| < 2^129: round k onto the lattice and
-    keep the remainder (GECC Algorithm 3.74). Then k·Q = k1·Q + k2·(λQ), two half-length
-    multiplications that can share their doublings."""
-    c1 = (2 * _B2 * k + N) // (2 * N)  # round(b2·k / n)
-    c2 = (-2 * _B1 * k + N) // (2 * N)  # round(−b1·k / n)
-    return k - c1 * _A1 - c2 * _A2, -c1 * _B1 - c2 * _B2
 
 
 def wnaf(k: int, w: int) -> list:
@@ -106,9 +91,9 @@ def _mul_glv_jacobian(k: int, Q):
     if not k or Q is None:
         return INFINITY_J
     table, zfix = _odd_multiples(Q)
-    k1, k2 = glv_split(k)
+    k1, k2 = endomorphism.glv_split(k)
     schedule = []
-    for part, tab in ((k1, table), (k2, [(BETA * x % p, y) for x, y in table])):
+    for part, tab in ((k1, table), (k2, [(endomorphism.BETA * x % p, y) for x, y in table])):
         sign = 1 if part >= 0 else -1
         for pos, d in wnaf(abs(part), Q_WINDOW):
             while len(schedule) <= pos:
