@@ -7,13 +7,10 @@ cannot hide that, but it can make sure the operands are random, not the secret:
 
 - `scalar_inverse(k)`: k⁻¹ mod n as b·(k·b)⁻¹ for a fresh random b — the inversion sees k·b,
   uniformly random whatever k is (the blinding of libsecp256k1's and OpenSSL's ECDSA signers).
-- `blinded_scalar(k)`: k + m·n for a fresh random 64-bit m: the same point k·G, but a
-  multiplier of 319 or 320 bits for every k, whose digits in the comb change from one
-  signature to the next even for the same k (scalar blinding, Coron, CHES 1999 §5.1; with it
-  the length of k cannot show, Brumley–Tuveri, "Remote timing attacks are still practical",
-  2011, §6).
 - `random_field_element()`: a random z ≠ 0 mod p, the projective randomization the comb starts
-  from, which also makes the Z inverted at the end random.
+  from (Coron, CHES 1999, §5.3), which makes every intermediate value and the Z inverted at the
+  end random. (k·G itself needs no other blinding: `kms_ref.crypto.ecmult._mul_g_secret` says
+  why k + m·n would change nothing there.)
 - `blinded_jacobi(a)`: the Jacobi symbol of a·c² for a fresh random c — the same symbol, but the
   reciprocity algorithm's steps follow a random number instead of a (BCH Schnorr asks it of
   y(k·G) to decide whether k is negated).
@@ -28,6 +25,7 @@ import os
 
 from kms_ref.crypto.secp256k1 import N, P, jacobi
 
+
 def _random_int(nbytes: int) -> int:
     return int.from_bytes(os.urandom(nbytes), "big")
 
@@ -40,13 +38,6 @@ def random_scalar() -> int:
 def random_field_element() -> int:
     """A uniformly random z in [1, p−1] (bias below 2^-64)."""
     return _random_int(40) % (P - 1) + 1
-
-
-def blinded_scalar(k: int) -> int:
-    """K = k + m·n for 0 ≤ k < n and a fresh random m in [2^63, 2^64): K ≡ k (mod n), and K has
-    319 or 320 bits whatever k is. The split the comb makes of it (`endomorphism.glv_split`)
-    keeps its halves below 2^131 for any K, so the blinding costs nothing there."""
-    return k + (_random_int(8) | 1 << 63) * N
 
 
 def scalar_inverse(k: int) -> int:

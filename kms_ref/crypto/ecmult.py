@@ -5,20 +5,21 @@ Two kinds of input, two kinds of method (SECURITY.md, "Timing side channels"):
 - Secret scalars — a private key d for d·G (public keys, BIP32 private derivation), a nonce k
   for k·G (ECDSA, BCH Schnorr, BIP340) — go through `point_mul_g`, `point_mul_g_jacobian` and
   `point_mul_g_add`, the names every caller uses, whose schedule does not depend on the scalar:
-  the comb of `kms_ref.crypto.comb` (the same 25 table additions for every k with the big table,
-  51 with the small one), the multiplier blinded to an odd k + m·n of 257–260 bits
-  (`blinding.blinded_scalar`), and the first point projectively randomized so that every
-  intermediate value, and the Z inverted at the end, is random.
+  the comb of `kms_ref.crypto.comb` (k split with the GLV endomorphism, signed odd digits: the
+  same 21 table additions for every k with the big table, 43 with the small one, no branch on
+  k), and the first point projectively randomized so that every intermediate value, and the Z
+  inverted at the end, is random.
 - Public inputs — signature verification, u1·G + u2·Q — go through `double_mul` and
   `double_mul_jacobian`, whose time may follow their inputs: the comb for u1 without blinding,
   GLV + wNAF for u2·Q (`kms_ref.crypto.glv`, also `point_mul` here), and a comb table of its own
   for a key that verifies many signatures (`_key_table`).
 
 Tables are built on first use, under a lock, so that threads arriving together wait for one
-build and never see a table before it exists: the small G table (w = 5, 52 rows × 32 points,
-about 5 ms) at the first multiplication by G, the big one (w = 10, 26 rows × 1,024 points, about
-70 ms and 4 MB) once a process has asked for G_TABLE_AFTER multiplications by G (or calls
-`precompute_g`), and a key's (w = 6, about 6 ms) after KEY_TABLE_AFTER verifications with it.
+build and never see a table before it exists: the small G table (w = 6, 2 × 22 rows × 64
+points, about 5 ms) at the first multiplication by G, the big one (w = 12, 2 × 11 rows × 4,096
+points, about 0.2 s and 13 MB) once a process has asked for G_TABLE_AFTER multiplications by G
+(or calls `precompute_g`), and a key's (w = 6, about 5 ms) after KEY_TABLE_AFTER verifications
+with it.
 
 Each function here is checked against the plain double-and-add on random and edge scalars in
 tests/test_secp256k1.py; tests/test_fixed_schedule.py checks that secret multiplications run the
@@ -30,7 +31,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from kms_ref.crypto.blinding import blinded_scalar, random_field_element
+from kms_ref.crypto.blinding import random_field_element
 from kms_ref.crypto.comb import ZERO, EqualX, build_table, comb_add, comb_windows, to_affine_batch
 from kms_ref.crypto.wnaf import _mul_glv_jacobian, point_mul
 from kms_ref.crypto.secp256k1 import (
@@ -100,15 +101,19 @@ def _chudnovsky_to_jacobian(acc):
 # --- k·G for a secret k ---------------------------------------------------------------------
 
 def _mul_g_secret(k: int) -> tuple:
-    """k·G as Chudnovsky (X, Y, Z², Z³), on the fixed schedule: the comb adds one table point per
-    row for the windows of K = k + m·n (fresh m), starting from a point at a fresh random Z.
+    """k·G as Chudnovsky (X, Y, Z², Z³), on the fixed schedule: k split into odd halves, one
+    table point added per row (21 additions with the big table), starting from a point at a
+    fresh random Z.
 
-    EqualX comes for k ≡ 0 mod n (the sum cancels: infinity) or with odds about 2^-120; the
-    definition answers then."""
+    Why no k + m·n: the split is the same for k and k + m·n (Babai's rounding moves by the
+    lattice vector (n, 0) exactly), so such a blinding would change nothing here; the length
+    of k does not show anyway, since every row is added and a k of 250 bits splits into halves
+    of about 128 bits like any other (tests/test_fixed_schedule.py). EqualX comes for k ≡ 0
+    (the sum cancels: infinity) or with odds about 2^-120; the definition answers then."""
     k %= N
     table, w = _g_table()
     try:
-        return comb_add(table, w, comb_windows(blinded_scalar(k), w), ZERO, random_field_element())
+        return comb_add(table, w, comb_windows(k, w), ZERO, random_field_element())
     except EqualX:
         point = plain_point_mul(k, G)
         return ZERO if point is None else (point[0], point[1], 1, 1)

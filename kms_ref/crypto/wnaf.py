@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from kms_ref.crypto import endomorphism
 from kms_ref.crypto.secp256k1 import (
-    INFINITY_J, N, P, jacobian_add_affine, jacobian_double, to_affine, to_jacobian,
+    FOLD_C, FOLD_MASK, INFINITY_J, N, P, jacobian_add_affine, jacobian_double, to_affine,
+    to_jacobian,
 )
 
 Q_WINDOW = 5  # wNAF width for variable points: a table of 8 odd multiples Q, 3Q, …, 15Q
@@ -83,50 +84,59 @@ def _mul_glv_jacobian(k: int, Q):
     """k·Q in Jacobian coordinates: GLV split, wNAF of each half, Straus–Shamir interleaving.
 
     Both halves k1·Q and k2·(λQ) are added into one accumulator over a single chain of ~128
-    doublings: at each bit position, double once, then add the table entries the two wNAFs ask
-    for. λQ's table is Q's with every x multiplied by β.
+    doublings: the additions the two wNAFs ask for, sorted by bit position from the top, each
+    after the doublings that lead to its position. λQ's table is Q's with every x multiplied by β.
     """
-    p = P
+    p, m, c = P, FOLD_MASK, FOLD_C
     k %= N
     if not k or Q is None:
         return INFINITY_J
     table, zfix = _odd_multiples(Q)
     k1, k2 = endomorphism.glv_split(k)
-    schedule = []
+    adds = []  # (bit position, point to add there), highest position first once sorted
     for part, tab in ((k1, table), (k2, [(endomorphism.BETA * x % p, y) for x, y in table])):
         sign = 1 if part >= 0 else -1
         for pos, d in wnaf(abs(part), Q_WINDOW):
-            while len(schedule) <= pos:
-                schedule.append([])
             x2, y2 = tab[abs(d) >> 1]  # |d| = 2i + 1 is entry i
-            schedule[pos].append((x2, y2) if d * sign > 0 else (x2, p - y2))
+            adds.append((pos, x2, y2 if d * sign > 0 else p - y2))
+    adds.sort(reverse=True)
+    adds.append((0, None, None))  # after the last addition, double down to position 0
     X = Y = Z = 0
-    for adds in reversed(schedule):
-        if Z:
-            # (X, Y, Z) = 2·(X, Y, Z): secp256k1.jacobian_double, inlined.
-            YY = Y * Y % p
-            S = 4 * X * YY % p
-            M = 3 * X * X % p
-            Z = 2 * Y * Z % p
+    top = adds[0][0]
+    for pos, x2, y2 in adds:
+        for _ in range(top - pos):
+            # (X, Y, Z) = 2·(X, Y, Z): secp256k1.jacobian_double, inlined, with Y², X·Y² and X²
+            # only partly reduced (secp256k1.fold). Infinity (Z = 0) stays infinity.
+            t = Y * Y
+            YY = (t & m) + (t >> 256) * c
+            t = X * YY
+            S = ((t & m) + (t >> 256) * c) * 4
+            t = X * X
+            M = ((t & m) + (t >> 256) * c) * 3
+            Z = Y * Z * 2 % p
             X = (M * M - 2 * S) % p
-            Y = (M * (S - X) - 8 * YY * YY) % p
-        for x2, y2 in adds:
-            if not Z:
-                X, Y, Z = x2, y2, 1
-                continue
-            # (X, Y, Z) += (x2, y2): secp256k1.jacobian_add_affine, inlined.
-            zz = Z * Z % p
-            H = x2 * zz % p - X
-            R = y2 * zz % p * Z % p - Y
-            if not H:  # same x: doubling or infinity, rare; the plain function handles both
-                X, Y, Z = jacobian_add_affine((X, Y, Z), (x2, y2))
-                continue
-            HH = H * H % p
-            HHH = H * HH % p
-            V = X * HH % p
-            X = (R * R - HHH - 2 * V) % p
-            Y = (R * (V - X) - Y * HHH) % p
-            Z = Z * H % p
+            Y = (M * (S - X) - YY * YY * 8) % p
+        top = pos
+        if x2 is None:
+            break
+        if not Z:
+            X, Y, Z = x2, y2, 1
+            continue
+        # (X, Y, Z) += (x2, y2): secp256k1.jacobian_add_affine, inlined; HHH and V partly reduced.
+        zz = Z * Z % p
+        H = x2 * zz % p - X
+        R = y2 * zz % p * Z % p - Y
+        if not H:  # same x: doubling or infinity, rare; the plain function handles both
+            X, Y, Z = jacobian_add_affine((X, Y, Z), (x2, y2))
+            continue
+        HH = H * H % p
+        t = H * HH
+        HHH = (t & m) + (t >> 256) * c
+        t = X * HH
+        V = (t & m) + (t >> 256) * c
+        X = (R * R - HHH - 2 * V) % p
+        Y = (R * (V - X) - Y * HHH) % p
+        Z = Z * H % p
     return (X, Y, Z * zfix % p)
 
 
