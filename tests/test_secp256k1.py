@@ -37,6 +37,18 @@ def test_curve_constants_sec2():
     assert point_mul(N + 1, G) == G
 
 
+def test_fold_is_congruent_and_smaller():
+    from kms_ref.crypto.secp256k1 import fold
+
+    rng = random.Random(SEED + 9)
+    for bits in (1, 255, 256, 257, 300, 512, 513, 580, 800):
+        for _ in range(200):
+            x = rng.getrandbits(bits) * rng.choice((1, -1))
+            assert (fold(x) - x) % P == 0, "seed %d, x=%x" % (SEED + 9, x)
+            if bits <= 512 and x >= 0:
+                assert fold(x) < 2**290
+
+
 def test_field_helpers_random():
     rng = random.Random(SEED)
     assert jacobi(0) == 0 and field_sqrt(0) == 0
@@ -84,6 +96,10 @@ SPECIAL_SCALARS = {
     "digit-512-everywhere": sum(512 << (10 * i) for i in range(25)),
     "all-carries": sum(1023 << (10 * i) for i in range(25)),
     "2^128": 2**128, "2^128-1": 2**128 - 1, "top-window-only": 63 << 250,
+    # short nonces (what a timing attack looks for) and the edges of the GLV split's halves
+    "2^250-1": 2**250 - 1, "2^249+1": 2**249 + 1, "2^240": 2**240, "2^131-1": 2**131 - 1,
+    "2^130": 2**130, "lambda+1": endomorphism.LAMBDA + 1, "1+lambda": (1 + endomorphism.LAMBDA) % N,
+    "-lambda^2": (-endomorphism.LAMBDA * endomorphism.LAMBDA) % N,
 }
 
 

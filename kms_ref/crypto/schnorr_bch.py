@@ -45,10 +45,8 @@ def schnorr_sign(seckey: bytes, msg32: bytes,
     say("R = k*G: x(R) = %064x" % R[0])
     symbol = blinded_jacobi(R[1])
     k = k * symbol % N  # k, or n − k when y(R) is not a square: the same operations either way
-    if symbol != 1:
-        say("jacobi(y(R)) = -1: k = n - k, so that R = k*G has a square y (R.x unchanged)")
-    else:
-        say("jacobi(y(R)) = 1: k kept")
+    say(("jacobi(y(R)) = -1: k = n - k, so that R = k*G has a square y (R.x unchanged)",
+         "jacobi(y(R)) = 1: k kept")[symbol > 0])  # chosen by index, not by a branch on k
     r32 = R[0].to_bytes(32, "big")
     e = schnorr_challenge(r32, pubkey_point, msg32)
     say("e = SHA256(x(R) || compressed P || m) mod n = %064x" % e)
