@@ -12,9 +12,13 @@ short nonces (at most 250 bits, about 1 in 64) and full ones. Two figures:
   an attacker keeps the fastest signatures because they are richer in short nonces; the target
   is that they are not — within 2× the overall share.
 
-Garbage collection is off while timing, and the messages come in random order, so short and
-full nonces are interleaved through the run and a slow spell of the machine falls on both. The
-key and the nonces are the benchmark's own; nothing secret is printed.
+Each signature is timed twice: by the wall clock (`time.perf_counter_ns`), what an attacker
+sees, and by the thread's CPU time (`time.thread_time_ns`), which leaves out the time spent
+waiting for a core — on a busy shared machine that waiting is most of the noise and hides a
+difference the CPU time still shows. Garbage collection is off while timing, and the messages
+come in random order, so short and full nonces are interleaved through the run and a slow spell
+of the machine falls on both. The key and the nonces are the benchmark's own; nothing secret is
+printed.
 """
 
 from __future__ import annotations
@@ -49,48 +53,57 @@ def measure(messages: int = 20000, warmup: int = 500) -> dict:
     short = [next(rfc6979_nonces(seckey, d)).bit_length() <= SHORT_BITS for d in digests]
     for d in digests[:warmup]:
         ecdsa_sign(seckey, d)
-    times = []
-    clock = time.perf_counter_ns
+    wall, cpu = [], []
+    wall_clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
     gc.collect()
     gc.disable()
     try:
         for d in digests:
-            start = clock()
+            start, start_cpu = wall_clock(), cpu_clock()
             ecdsa_sign(seckey, d)
-            times.append(clock() - start)
+            cpu.append(cpu_clock() - start_cpu)
+            wall.append(wall_clock() - start)
     finally:
         gc.enable()
+    return {"messages": messages, "wall": _figures(wall, short), "cpu": _figures(cpu, short)}
+
+
+def _figures(times: list, short: list) -> dict:
     short_times = [t for t, s in zip(times, short) if s]
     full_times = [t for t, s in zip(times, short) if not s]
-    fastest = sorted(range(messages), key=times.__getitem__)[:max(1, messages // 100)]
-    cut = sorted(times)[int(0.9 * messages)]  # a shared machine's long tail, cut the same for both
+    fastest = sorted(range(len(times)), key=times.__getitem__)[:max(1, len(times) // 100)]
     return {
-        "messages": messages,
         "short": len(short_times),
         "welch_t": welch_t(short_times, full_times),
-        "welch_t_fastest_90": welch_t([t for t in short_times if t < cut], [t for t in full_times if t < cut]),
         "median_short_us": statistics.median(short_times) / 1e3,
         "median_full_us": statistics.median(full_times) / 1e3,
-        "share_overall": len(short_times) / messages,
+        "share_overall": len(short_times) / len(times),
         "share_fastest": sum(short[i] for i in fastest) / len(fastest),
         "fastest": len(fastest),
+        "met": abs(welch_t(short_times, full_times)) < T_LIMIT
+        and sum(short[i] for i in fastest) / len(fastest) <= SHARE_LIMIT * len(short_times) / len(times),
     }
 
 
 def report(messages: int = 20000) -> str:
     m = measure(messages)
-    t_ok = abs(m["welch_t"]) < T_LIMIT
-    share_ok = m["share_fastest"] <= SHARE_LIMIT * m["share_overall"]
-    return "\n".join([
-        "Signing time against nonce length: ECDSA, one key, %d messages with their RFC 6979 nonces"
-        % m["messages"],
-        "  short nonces (<= %d bits): %d (%.2f%%); median %.1f µs, full-length %.1f µs"
-        % (SHORT_BITS, m["short"], 100 * m["share_overall"], m["median_short_us"], m["median_full_us"]),
-        "  Welch t, short vs full: %+.2f   (target |t| < %.1f: %s)"
-        % (m["welch_t"], T_LIMIT, "met" if t_ok else "MISSED"),
-        "  (the same on the fastest 90%%, without the machine's long tail: %+.2f)" % m["welch_t_fastest_90"],
-        "  short nonces among the fastest 1%% (%d signatures): %.2f%% against %.2f%% overall"
-        "   (target at most %.0f× overall: %s)"
-        % (m["fastest"], 100 * m["share_fastest"], 100 * m["share_overall"], SHARE_LIMIT,
-           "met" if share_ok else "MISSED"),
-    ])
+    lines = ["Signing time against nonce length: ECDSA, one key, %d messages with their RFC 6979 nonces"
+             % m["messages"]]
+    for clock, name in (("wall", "wall clock (time.perf_counter_ns), what an attacker sees"),
+                        ("cpu", "this thread's CPU time (time.thread_time_ns): the same without "
+                                "the time spent waiting for a core")):
+        f = m[clock]
+        t_ok = abs(f["welch_t"]) < T_LIMIT
+        share_ok = f["share_fastest"] <= SHARE_LIMIT * f["share_overall"]
+        lines += [
+            "%s:" % name,
+            "  short nonces (<= %d bits): %d (%.2f%%); median %.1f µs, full-length %.1f µs"
+            % (SHORT_BITS, f["short"], 100 * f["share_overall"], f["median_short_us"], f["median_full_us"]),
+            "  Welch t, short vs full: %+.2f   (target |t| < %.1f: %s)"
+            % (f["welch_t"], T_LIMIT, "met" if t_ok else "MISSED"),
+            "  short nonces among the fastest 1%% (%d signatures): %.2f%% against %.2f%% overall"
+            "   (target at most %.0f× overall: %s)"
+            % (f["fastest"], 100 * f["share_fastest"], 100 * f["share_overall"], SHARE_LIMIT,
+               "met" if share_ok else "MISSED"),
+        ]
+    return "\n".join(lines)
