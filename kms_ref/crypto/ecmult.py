@@ -11,7 +11,7 @@ Two kinds of input, two kinds of method (SECURITY.md, "Timing side channels"):
   inverted at the end, is random.
 - Public inputs — signature verification, u1·G + u2·Q — go through `double_mul` and
   `double_mul_jacobian`, whose time may follow their inputs: the comb for u1 without blinding,
-  GLV + wNAF for u2·Q (`kms_ref.crypto.glv`, also `point_mul` here), and a comb table of its own
+  GLV + wNAF for u2·Q (`kms_ref.crypto.wnaf`, also `point_mul` here), and a comb table of its own
   for a key that verifies many signatures (`_key_table`).
 
 Tables are built on first use, under a lock, so that threads arriving together wait for one
