@@ -10,8 +10,9 @@ helper `pubkey_from_seckey` in `kms_ref.crypto.keys`; tests check them against `
 Points are affine tuples (x, y) of ints; the point at infinity is None. A Jacobian point
 (X, Y, Z) stands for (X/Z², Y/Z³), which lets additions skip the field inversion; Z = 0 is
 infinity. Python integers are not constant-time, and `point_mul` here takes a time that follows
-its scalar: it is the yardstick, never used on a secret. Secret multiplications go through the
-fixed schedule of `kms_ref.crypto.ecmult` (SECURITY.md, "Timing side channels").
+its scalar: it is the yardstick (and the fallback of a case with odds about 2^-120). Secret
+multiplications go through the fixed schedule of `kms_ref.crypto.ecmult` (SECURITY.md, "Timing
+side channels").
 """
 
 from __future__ import annotations
