@@ -125,9 +125,9 @@ def point_mul_g_jacobian(k: int):
 
 
 def point_mul_g(k: int):
-    """k·G as an affine point (None for k ≡ 0 mod n), for a secret k: fixed schedule, blinded
-    scalar, random Z (see the module docstring); one inversion of the random Z⁵ at the end.
-    Agrees with the plain `point_mul(k, G)` on random and edge k in tests/test_secp256k1.py."""
+    """k·G as an affine point (None for k ≡ 0 mod n), for a secret k: fixed schedule and random
+    Z (see the module docstring); one inversion of the random Z⁵ at the end. Agrees with the
+    plain `point_mul(k, G)` on random and edge k (tests/test_secp256k1.py, test_fixed_schedule.py)."""
     X, Y, ZZ, ZZZ = _mul_g_secret(k)
     if not ZZ:
         return None
