@@ -24,12 +24,11 @@ HALF_N = N // 2  # BIP62: a signature is "low S" when s <= n/2
 def der_encode_sig(r: int, s: int) -> bytes:
     """0x30 len 0x02 len(r) r 0x02 len(s) s, each integer big-endian in the fewest bytes, with
     one 0x00 in front when the top bit is set (DER integers are signed)."""
-    def der_int(v: int) -> bytes:
-        if not 1 <= v < N:
-            raise ValueError("signature values must be in [1, n-1]")
-        b = v.to_bytes((v.bit_length() + 8) // 8, "big")  # + 8, not + 7: room for a sign bit
-        return b"\x02" + bytes([len(b)]) + b
-    body = der_int(r) + der_int(s)
+    if not (1 <= r < N and 1 <= s < N):
+        raise ValueError("signature values must be in [1, n-1]")
+    rb = r.to_bytes((r.bit_length() + 8) // 8, "big")  # + 8, not + 7: room for a sign bit
+    sb = s.to_bytes((s.bit_length() + 8) // 8, "big")
+    body = b"\x02" + bytes([len(rb)]) + rb + b"\x02" + bytes([len(sb)]) + sb
     return b"\x30" + bytes([len(body)]) + body
 
 
