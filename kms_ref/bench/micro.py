@@ -292,8 +292,8 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print the raw seconds as JSON")
     parser.add_argument("--side-channel", action="store_true",
                         help="only measure whether signing time follows the nonce (Welch t, fastest 1%%)")
-    parser.add_argument("--messages", type=int, default=20000,
-                        help="messages signed by --side-channel (default 20000)")
+    parser.add_argument("--messages", type=int, default=50000,
+                        help="messages signed by --side-channel (default 50000; at least 20000)")
     parser.add_argument("--flows", action="store_true",
                         help="also time whole commands: getaddress on small and 25,000-key wallets, "
                              "daemon cycles against a sandbox (a few minutes)")
