@@ -221,3 +221,19 @@ def test_signatures_stay_deterministic_and_valid():
         assert all(ecdsa_sign(KEY, digest) == sig for _ in range(3)) and ecdsa_verify(pub, digest, sig)
         bch = schnorr_sign(KEY, digest)
         assert schnorr_sign(KEY, digest) == bch and schnorr_verify(pub, digest, bch)
+
+
+# --- the statistics of `python -m kms_ref.bench --side-channel` (no timing here) -------------
+
+def test_side_channel_statistics():
+    from kms_ref.bench.side_channel import trimmed_t, welch_t
+
+    a, b = [10.0, 12.0, 11.0, 13.0], [20.0, 22.0, 21.0, 23.0]
+    # means 11.5 and 21.5, sample variances 5/3 each: t = −10 / √(5/6)
+    assert abs(welch_t(a, b) + 10 / (5 / 6) ** 0.5) < 1e-9
+    assert welch_t(b, a) == -welch_t(a, b)
+    # a paired shift stands out; a few huge outliers move the plain t but not the trimmed one
+    shifted = [-5.0 + (i % 7) - 3 for i in range(1000)]
+    assert trimmed_t(shifted) < -50
+    noisy = [(i % 7) - 3.0 for i in range(1000)] + [1e6] * 5
+    assert abs(trimmed_t(noisy)) < 1
