@@ -122,7 +122,7 @@ def test_point_mul_g_runs_the_same_instructions_for_every_scalar():
 
 def test_the_comb_adds_the_same_number_of_points_for_every_scalar():
     big = {name: comb_additions(ecmult.point_mul_g, k) for name, k in SHORT_AND_FULL.items()}
-    assert set(big.values()) == {2 * comb.rows_for(ecmult.G_WINDOW) - 1} == {21}, big
+    assert set(big.values()) == {2 * comb.rows_for(ecmult.G_WINDOW) - 1} == {19}, big
     small = ecmult._g_table_of_window(ecmult.G_SMALL_WINDOW)
     counts = {comb_additions(comb.comb_add, small, 6, comb.comb_windows(k, 6)) for k in SHORT_AND_FULL.values()}
     assert counts == {43}
@@ -174,7 +174,7 @@ def test_blinded_inversion_and_jacobi_run_the_same_instructions():
 
 def test_signed_digits_are_odd_and_add_up():
     rng = random.Random(SEED)
-    for w, rows in ((6, 22), (12, 11), (5, 3)):
+    for w, rows in ((6, 22), (13, 10), (12, 11), (5, 3)):
         for _ in range(300):
             K = rng.randrange(-(1 << (w * rows)) + 1, 1 << (w * rows)) | 1
             digits = comb.signed_digits(comb.signed_windows(K, w, rows), w, rows)

@@ -10,13 +10,13 @@ GECC §3.3.2 (fixed-base methods), with two refinements:
   K = Σ d_i·2^(w·i) with d_i = 2·e_i − (2^w − 1), where e_i is the i-th w-bit window of e: every
   digit is odd and |d_i| < 2^w. Row i of the table holds d·2^(w·i)·B for the 2^w odd d in
   [−(2^w − 1), 2^w − 1], in the order of e_i, so the window itself is the index.
-- The GLV split (`kms_ref.crypto.endomorphism`): k ≡ k1 + k2·λ with k1, k2 odd and below 2^131,
-  so the table needs rows for 131 bits only, plus the same rows for λ·B, which cost one
+- The GLV split (`kms_ref.crypto.endomorphism`): k ≡ k1 + k2·λ with k1, k2 odd and below 2^130,
+  so the table needs rows for 130 bits only, plus the same rows for λ·B, which cost one
   multiplication per point ((x, y) ↦ (β·x, y)). The windows of k1 index the first half of the
   rows, those of k2 the second.
 
-So k·B costs one lookup per row and one mixed addition per row but the first — 21 for G's big
-table (w = 12, 2 × 11 rows × 4,096 points), whatever k is. kms_ref keeps three kinds of table
+So k·B costs one lookup per row and one mixed addition per row but the first — 19 for G's big
+table (w = 13, 2 × 10 rows × 8,192 points), whatever k is. kms_ref keeps three kinds of table
 (`kms_ref.crypto.ecmult`): that one, a small one for G (w = 6, 2 × 22 rows × 64 points, 43
 additions) that serves a short process before the big one pays for itself, and w = 6 tables for
 public keys that verify many signatures. The secret-safe wrapper (blinding) is in ecmult.
@@ -107,13 +107,13 @@ def build_rows(base, w: int, rows: int) -> list:
 
 
 def rows_for(w: int) -> int:
-    """Rows per half of a table of window w: enough for the split halves, |k1|, |k2| < 2^131."""
+    """Rows per half of a table of window w: enough for the split halves, |k1|, |k2| < 2^130."""
     return -(-SPLIT_ODD_BITS // w)
 
 
 def build_table(base, w: int) -> list:
-    """The comb table of B for window w: `build_rows` of B for 131 bits, then the same rows for
-    λ·B, each point (β·x, y). G's (w = 12) takes about 0.15 s and 13 MB here, G's small one and
+    """The comb table of B for window w: `build_rows` of B for 130 bits, then the same rows for
+    λ·B, each point (β·x, y). G's (w = 13) takes about 0.27 s and 24 MB here, G's small one and
     a key's (w = 6) about 5 ms."""
     rows = build_rows(base, w, rows_for(w))
     return rows + [[(BETA * x % P, y) for x, y in row] for row in rows]

@@ -6,7 +6,7 @@ Two kinds of input, two kinds of method (SECURITY.md, "Timing side channels"):
   for k·G (ECDSA, BCH Schnorr, BIP340) — go through `point_mul_g`, `point_mul_g_jacobian` and
   `point_mul_g_add`, the names every caller uses, whose schedule does not depend on the scalar:
   the comb of `kms_ref.crypto.comb` (k split with the GLV endomorphism, signed odd digits: the
-  same 21 table additions for every k with the big table, 43 with the small one, no branch on
+  same 19 table additions for every k with the big table, 43 with the small one, no branch on
   k), and the first point projectively randomized so that every intermediate value, and the Z
   inverted at the end, is random.
 - Public inputs — signature verification, u1·G + u2·Q — go through `double_mul` and
@@ -16,8 +16,8 @@ Two kinds of input, two kinds of method (SECURITY.md, "Timing side channels"):
 
 Tables are built on first use, under a lock, so that threads arriving together wait for one
 build and never see a table before it exists: the small G table (w = 6, 2 × 22 rows × 64
-points, about 5 ms) at the first multiplication by G, the big one (w = 12, 2 × 11 rows × 4,096
-points, about 0.2 s and 13 MB) once a process has asked for G_TABLE_AFTER multiplications by G
+points, about 5 ms) at the first multiplication by G, the big one (w = 13, 2 × 10 rows × 8,192
+points, about 0.27 s and 24 MB) once a process has asked for G_TABLE_AFTER multiplications by G
 (or calls `precompute_g`), and a key's (w = 6, about 5 ms) after KEY_TABLE_AFTER verifications
 with it.
 
@@ -47,12 +47,13 @@ __all__ = [
 
 # --- the tables of G ------------------------------------------------------------------------
 
-G_WINDOW = 12  # 2 × 11 rows of 4,096 points: 21 additions per k·G
+G_WINDOW = 13  # 2 × 10 rows of 8,192 points: 19 additions per k·G. w = 12 (2 × 11 rows, 21
+# additions, 13 MB, 0.13 s to build) signed 5% slower; the table for w = 14 would be as big again.
 G_SMALL_WINDOW = 6  # 2 × 22 rows of 64 points: 43 additions
 # Multiplications by G served by the small table before the big one is built: the big table
-# saves 22 additions (~0.1 ms) per multiplication and costs ~0.15 s, so it is built once a
+# saves 24 additions (~0.11 ms) per multiplication and costs ~0.27 s, so it is built once a
 # process has done about as many multiplications as would have paid for it.
-G_TABLE_AFTER = 1500
+G_TABLE_AFTER = 2500
 _g_tables: dict = {}  # window → table; written only under _G_LOCK, complete when written
 _G_LOCK = threading.Lock()
 _g_requests = 0
@@ -102,7 +103,7 @@ def _chudnovsky_to_jacobian(acc):
 
 def _mul_g_secret(k: int) -> tuple:
     """k·G as Chudnovsky (X, Y, Z², Z³), on the fixed schedule: k split into odd halves, one
-    table point added per row (21 additions with the big table), starting from a point at a
+    table point added per row (19 additions with the big table), starting from a point at a
     fresh random Z.
 
     Why no k + m·n: the split is the same for k and k + m·n (Babai's rounding moves by the
@@ -149,7 +150,7 @@ def double_mul_jacobian(u1: int, u2: int, Q):
 
     Variable time, for public inputs only (signature verification): u1·G by the comb of G, then
     either u2·Q by the comb of Q's own table chained into the same accumulator (a key that has
-    verified more than KEY_TABLE_AFTER signatures: 21 + 44 additions and no doubling), or by
+    verified more than KEY_TABLE_AFTER signatures: 19 + 44 additions and no doubling), or by
     GLV + wNAF and one final addition."""
     u1, u2 = u1 % N, u2 % N
     g_table, w = _g_table()

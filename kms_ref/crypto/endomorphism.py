@@ -23,7 +23,7 @@ BETA = 0x7AE96A2B657C07106E64479EAC3434E99CF0497512F58995C1396C28719501EE
 # Parities: a1, b1, b2 odd, a2 even — what `glv_split_odd` relies on.
 _A1, _B1 = 0x3086D221A7D46BCDE86C90E49284EB15, -0xE4437ED6010E88286F547FA90ABFE4C3
 _A2, _B2 = 0x114CA50F7A8E2F3F657C1108D9D44CFD8, 0x3086D221A7D46BCDE86C90E49284EB15
-SPLIT_ODD_BITS = 131  # |k1|, |k2| < 2^131 after `glv_split_odd`, for any k ≥ 0
+SPLIT_ODD_BITS = 130  # |k1|, |k2| < 2^130 after `glv_split_odd`, for any k ≥ 0 (see there)
 
 
 def glv_split(k: int) -> tuple:
@@ -39,7 +39,9 @@ def glv_split_odd(k: int) -> tuple:
     """(k1, k2) as in `glv_split`, but both odd, as the signed-digit comb needs them: add the
     lattice vector (a1 + a2, b1 + b2) (odd, even) when k1 is even, and (a2, b2) (even, odd) when
     k2 is even. Lattice vectors are ≡ 0, so k1 + k2·λ ≡ k still; the parities enter as 0/1
-    factors, not as branches. |k1|, |k2| < 2^131 (SPLIT_ODD_BITS)."""
+    factors, not as branches. Bounds: rounding leaves |k1| ≤ (|a1| + |a2|)/2 and
+    |k2| ≤ (|b1| + |b2|)/2, and the two vectors add at most |a1 + a2| + |a2| and
+    |b1 + b2| + |b2|: |k1| < 2^129.58, |k2| < 2^128.52, below 2^130 (SPLIT_ODD_BITS)."""
     k1, k2 = glv_split(k)
     f1, f2 = (k1 & 1) ^ 1, (k2 & 1) ^ 1
     return (k1 + f1 * (_A1 + _A2) + f2 * _A2,
