@@ -107,6 +107,7 @@ SPECIAL_SCALARS = {
 def test_special_scalars(k):
     expected = point_mul(k, G)
     assert ecmult.point_mul_g(k) == expected
+    assert ecmult.point_mul_g_x(k) == (None if expected is None else expected[0])
     assert to_affine(ecmult.point_mul_g_jacobian(k)) == expected
     assert ecmult.point_mul(k, G) == expected
     Q = ecmult.point_mul_g(0xC0FFEE)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kms_ref.crypto.blinding import scalar_inverse
-from kms_ref.crypto.ecmult import double_mul_jacobian, point_mul_g
+from kms_ref.crypto.ecmult import double_mul_jacobian, point_mul_g_x
 from kms_ref.crypto.rfc6979 import rfc6979_nonces
 from kms_ref.crypto.secp256k1 import N, P, parse_pubkey, scalar_from_bytes
 
@@ -83,10 +83,10 @@ def ecdsa_sign(seckey: bytes, msg32: bytes,
     if explain:
         explain("SEC 1 4.1.3: e = int(msg32) = " + bytes(msg32).hex())
     for k in rfc6979_nonces(bytes(seckey), bytes(msg32), explain=explain):
-        R = point_mul_g(k)
-        r = R[0] % N
+        x_R = point_mul_g_x(k)  # R = k·G; ECDSA needs only its x
+        r = x_R % N
         if explain:
-            explain("R = k*G: x(R) = %064x" % R[0])
+            explain("R = k*G: x(R) = %064x" % x_R)
         if r == 0:
             if explain:
                 explain("r = x(R) mod n = 0: unusable, taking the next RFC 6979 candidate")

@@ -41,7 +41,7 @@ from kms_ref.crypto.secp256k1 import (
 from kms_ref.crypto.secp256k1 import point_mul as plain_point_mul
 
 __all__ = [
-    "precompute_g", "point_mul_g", "point_mul_g_jacobian", "point_mul_g_add",
+    "precompute_g", "point_mul_g", "point_mul_g_jacobian", "point_mul_g_x", "point_mul_g_add",
     "double_mul", "double_mul_jacobian", "point_mul", "to_affine_batch",
 ]
 
@@ -134,6 +134,16 @@ def point_mul_g(k: int):
         return None
     inv = field_inv(ZZ * ZZZ % P)  # 1/Z⁵
     return (X * ZZZ % P * inv % P, Y * ZZ % P * inv % P)  # X/Z², Y/Z³
+
+
+def point_mul_g_x(k: int):
+    """x(k·G) for a secret k, what ECDSA's r is made of: as `point_mul_g`, but the one inversion
+    is of the random Z² alone and y is never computed (four multiplications fewer, 1% of a
+    signature). None for k ≡ 0 mod n."""
+    X, _, ZZ, _ = _mul_g_secret(k)
+    if not ZZ:
+        return None
+    return X * field_inv(ZZ) % P  # X/Z²
 
 
 def point_mul_g_add(k: int, Q):
