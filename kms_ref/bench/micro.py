@@ -54,6 +54,16 @@ def measure(fn, quick: bool) -> float:
     return statistics.median(t / number for t in timer.repeat(repeat=repeats, number=number))
 
 
+def _short_timer(fn):
+    """A function returning seconds per call of fn over a loop of about 20 ms (CPU time): short
+    enough for many alternating rounds, so that the state of a shared machine (a busy sibling
+    hyperthread halves a core's speed) changes little within a round and evens out across them."""
+    timer = timeit.Timer(fn, timer=time.process_time)
+    number, elapsed = timer.autorange()
+    number = max(1, int(number * 0.02 / max(elapsed, 1e-9)))
+    return lambda: timer.timeit(number) / number
+
+
 def _fmt(seconds: float) -> str:
     if seconds >= 0.1:
         return "%8.3f s " % seconds
@@ -223,15 +233,18 @@ def comparison_cases():
 
 
 def run(quick: bool = False):
-    """{"kms_ref": {name: seconds}, "<library>": {name: seconds}, ...}
+    """{"kms_ref": {name: seconds}, "<library>": {name: seconds}, ..., "ratios": {library: {name:
+    how many times faster kms_ref is}}}
 
     An operation with comparisons is timed in alternating rounds — kms_ref, then each library,
-    again and again — and each side's median kept, so that a slow spell of the machine (common
-    on shared VMs) falls on both sides of a ratio instead of on one."""
-    results = {"kms_ref": {}}
+    again and again — and each side's median kept; the ratio is the median of the ratios of the
+    same round, so that a slow spell of the machine (common on shared VMs) falls on both sides
+    of a ratio instead of on one."""
+    results = {"kms_ref": {}, "ratios": {}}
     others = comparison_cases()
     for library in others:
         results[library] = {}
+        results["ratios"][library] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, fn in kms_ref_cases(tmp):
             rivals = [(lib, cases[name]) for lib, cases in others.items() if name in cases]
@@ -240,12 +253,15 @@ def run(quick: bool = False):
                 continue
             samples = {"kms_ref": []}
             samples.update({lib: [] for lib, _ in rivals})
-            for _ in range(3 if quick else 7):
-                samples["kms_ref"].append(measure(fn, True))
-                for lib, rival in rivals:
-                    samples[lib].append(measure(rival, True))
+            timers = [("kms_ref", _short_timer(fn))] + [(lib, _short_timer(rival)) for lib, rival in rivals]
+            for _ in range(9 if quick else 25):
+                for lib, sample in timers:
+                    samples[lib].append(sample())
             for lib, values in samples.items():
                 results[lib][name] = statistics.median(values)
+                if lib != "kms_ref":
+                    results["ratios"][lib][name] = statistics.median(
+                        theirs / ours for theirs, ours in zip(values, samples["kms_ref"]))
     return results
 
 
@@ -258,13 +274,13 @@ def report(results) -> str:
         if name == "aes256_gcm_64KiB":
             extra = "   %.2f MB/s" % (64 * 1024 / seconds / 1e6)
         lines.append("%-24s %s %12.0f%s" % (name, _fmt(seconds), 1 / seconds, extra))
-    others = [lib for lib in results if lib != "kms_ref"]
+    others = [lib for lib in results if lib not in ("kms_ref", "ratios")]
     if not others:
         lines += ["", "(python-ecdsa, btclib and coincurve are not installed: no comparison this run)"]
     for lib in others:
         lines += ["", "compared with %s (same run):" % lib]
         for name, seconds in results[lib].items():
-            ratio = seconds / ours[name]
+            ratio = results.get("ratios", {}).get(lib, {}).get(name, seconds / ours[name])
             target = ""
             if (name, lib) in TARGETS:
                 goal = TARGETS[name, lib]
