@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from kms_ref.crypto import comb, ecmult, endomorphism, wnaf
+from kms_ref.crypto import ecmult, endomorphism, wnaf
 from kms_ref.crypto.keys import pubkey_from_seckey
 from kms_ref.crypto.secp256k1 import (
     G, INFINITY_J, N, P, field_inv, field_sqrt, is_on_curve, jacobi, jacobian_add,
@@ -312,7 +312,7 @@ def test_glv_loop_equal_x_fallback(monkeypatch, k1, k2):
 def test_key_tables_agree_with_the_plain_multiplication():
     """A key verified more than KEY_TABLE_AFTER times gets a comb table; u1·G + u2·Q through it
     (and through the fallback when a chained sum meets an equal x) equals the definition."""
-    from kms_ref.crypto import comb, ecmult, endomorphism, wnaf
+    from kms_ref.crypto import ecmult
 
     rng = random.Random(6)
     ecmult.precompute_g()
