@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from kms_ref.crypto import ecmult
+from kms_ref.crypto import ecmult, endomorphism, wnaf
 from kms_ref.crypto.keys import pubkey_from_seckey
 from kms_ref.crypto.secp256k1 import (
     G, INFINITY_J, N, P, field_inv, field_sqrt, is_on_curve, jacobi, jacobian_add,
@@ -35,6 +35,18 @@ def test_curve_constants_sec2():
     assert point_mul(N, G) is None
     assert point_mul(N - 1, G) == point_neg(G)
     assert point_mul(N + 1, G) == G
+
+
+def test_fold_is_congruent_and_smaller():
+    from kms_ref.crypto.secp256k1 import fold
+
+    rng = random.Random(SEED + 9)
+    for bits in (1, 255, 256, 257, 300, 512, 513, 580, 800):
+        for _ in range(200):
+            x = rng.getrandbits(bits) * rng.choice((1, -1))
+            assert (fold(x) - x) % P == 0, "seed %d, x=%x" % (SEED + 9, x)
+            if bits <= 512 and x >= 0:
+                assert fold(x) < 2**290
 
 
 def test_field_helpers_random():
@@ -79,11 +91,15 @@ def test_double_mul_matches_plain_random():
 
 SPECIAL_SCALARS = {
     "0": 0, "1": 1, "2": 2, "3": 3, "n-1": N - 1, "n-2": N - 2, "n": N, "n+1": N + 1,
-    "2^255": 2**255, "2^256-1": 2**256 - 1, "lambda": ecmult.LAMBDA, "n-lambda": N - ecmult.LAMBDA,
+    "2^255": 2**255, "2^256-1": 2**256 - 1, "lambda": endomorphism.LAMBDA, "n-lambda": N - endomorphism.LAMBDA,
     "digit-511-everywhere": sum(511 << (10 * i) for i in range(25)),
     "digit-512-everywhere": sum(512 << (10 * i) for i in range(25)),
     "all-carries": sum(1023 << (10 * i) for i in range(25)),
     "2^128": 2**128, "2^128-1": 2**128 - 1, "top-window-only": 63 << 250,
+    # short nonces (what a timing attack looks for) and the edges of the GLV split's halves
+    "2^250-1": 2**250 - 1, "2^249+1": 2**249 + 1, "2^240": 2**240, "2^130-1": 2**130 - 1,
+    "2^130": 2**130, "lambda+1": endomorphism.LAMBDA + 1, "1+lambda": (1 + endomorphism.LAMBDA) % N,
+    "-lambda^2": (-endomorphism.LAMBDA * endomorphism.LAMBDA) % N,
 }
 
 
@@ -91,6 +107,7 @@ SPECIAL_SCALARS = {
 def test_special_scalars(k):
     expected = point_mul(k, G)
     assert ecmult.point_mul_g(k) == expected
+    assert ecmult.point_mul_g_x(k) == (None if expected is None else expected[0])
     assert to_affine(ecmult.point_mul_g_jacobian(k)) == expected
     assert ecmult.point_mul(k, G) == expected
     Q = ecmult.point_mul_g(0xC0FFEE)
@@ -107,17 +124,17 @@ def test_double_mul_edge_cases():
     assert ecmult.double_mul(0, u, G) == point_mul(u, G)
     assert ecmult.double_mul(u, 0, G) == point_mul(u, G)
     assert ecmult.point_mul(u, None) is None
-    lam_g = (ecmult.BETA * G[0] % P, G[1])  # λ·G: the GLV halves of one scalar hit the same point
-    assert ecmult.double_mul(u, (N - u) * pow(ecmult.LAMBDA, -1, N) % N, lam_g) is None
+    lam_g = (endomorphism.BETA * G[0] % P, G[1])  # λ·G: the GLV halves of one scalar hit the same point
+    assert ecmult.double_mul(u, (N - u) * pow(endomorphism.LAMBDA, -1, N) % N, lam_g) is None
 
 
 def test_glv_endomorphism_and_split():
-    assert pow(ecmult.LAMBDA, 3, N) == 1 and pow(ecmult.BETA, 3, P) == 1
-    assert point_mul(ecmult.LAMBDA, G) == (ecmult.BETA * G[0] % P, G[1])
+    assert pow(endomorphism.LAMBDA, 3, N) == 1 and pow(endomorphism.BETA, 3, P) == 1
+    assert point_mul(endomorphism.LAMBDA, G) == (endomorphism.BETA * G[0] % P, G[1])
     rng = random.Random(SEED + 4)
     for k in [0, 1, N - 1] + [rng.randrange(N) for _ in range(2000)]:
-        k1, k2 = ecmult.glv_split(k)
-        assert (k1 + k2 * ecmult.LAMBDA - k) % N == 0, "seed %d, k=%x" % (SEED + 4, k)
+        k1, k2 = endomorphism.glv_split(k)
+        assert (k1 + k2 * endomorphism.LAMBDA - k) % N == 0, "seed %d, k=%x" % (SEED + 4, k)
         assert abs(k1) < 2**129 and abs(k2) < 2**129
 
 
@@ -126,7 +143,7 @@ def test_wnaf_reconstructs_and_is_sparse():
     for w in (4, 5, 6):
         for _ in range(300):
             k = rng.randrange(2**130)
-            digits = ecmult.wnaf(k, w)
+            digits = wnaf.wnaf(k, w)
             assert sum(d << pos for pos, d in digits) == k, "seed %d" % (SEED + 5)
             assert all(d & 1 and abs(d) < 1 << (w - 1) for _, d in digits)
             positions = [pos for pos, _ in digits]
@@ -254,17 +271,21 @@ def test_bad_seckeys_are_refused_without_echo(seckey):
         assert seckey.hex() not in str(err.value)
 
 
-def test_the_g_table_is_built_only_when_it_pays():
-    """Importing builds nothing; a few k·G (a one-shot command) go without the table; the
-    (G_TABLE_AFTER + 1)-th builds it, and every answer agrees with the plain multiplication."""
+def test_the_g_tables_are_built_only_when_they_pay():
+    """Importing builds nothing; the first k·G builds the small table (w = 6) and a short process
+    (a one-shot command) stays on it; the (G_TABLE_AFTER + 1)-th builds the big one (w = 13);
+    every answer agrees with the plain multiplication."""
     code = ("import kms_ref.crypto.ecmult as e, kms_ref.secp256k1\n"
             "from kms_ref.crypto.secp256k1 import G, point_mul\n"
-            "assert e._G_TABLE is None\n"
+            "assert e._g_tables == {}\n"
+            "e.G_TABLE_AFTER = 30\n"
             "for k in range(1, e.G_TABLE_AFTER + 1):\n"
             "    assert e.point_mul_g(k * 7919) == point_mul(k * 7919, G)\n"
-            "assert e._G_TABLE is None\n"
+            "assert list(e._g_tables) == [6]\n"
+            "assert len(e._g_tables[6]) == 44 and all(len(r) == 64 for r in e._g_tables[6])\n"
             "assert e.point_mul_g(12345) == point_mul(12345, G)\n"
-            "assert len(e._G_TABLE) == 26 and all(len(r) == 512 for r in e._G_TABLE)\n")
+            "assert sorted(e._g_tables) == [6, 13]\n"
+            "assert len(e._g_tables[13]) == 20 and all(len(r) == 8192 for r in e._g_tables[13])\n")
     root = pathlib.Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
 
@@ -282,10 +303,10 @@ EQUAL_X_CASES = {
 def test_glv_loop_equal_x_fallback(monkeypatch, k1, k2):
     # With β = 1 the "λQ" table is Q's own, so both wNAF streams add the very same points and
     # the accumulator meets them: the loop must fall back to doubling or to infinity.
-    monkeypatch.setattr(ecmult, "BETA", 1)
-    monkeypatch.setattr(ecmult, "glv_split", lambda k: (k1, k2))
+    monkeypatch.setattr(endomorphism, "BETA", 1)
+    monkeypatch.setattr(endomorphism, "glv_split", lambda k: (k1, k2))
     Q = ecmult.point_mul_g(0xBADC0DE)
-    assert to_affine(ecmult._mul_glv_jacobian(1, Q)) == point_mul((k1 + k2) % N, Q)
+    assert to_affine(wnaf._mul_glv_jacobian(1, Q)) == point_mul((k1 + k2) % N, Q)
 
 
 def test_key_tables_agree_with_the_plain_multiplication():

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from kms_ref.crypto.ecmult import double_mul_jacobian, point_mul_g
+from kms_ref.crypto.blinding import scalar_inverse
+from kms_ref.crypto.ecmult import double_mul_jacobian, point_mul_g_x
 from kms_ref.crypto.rfc6979 import rfc6979_nonces
 from kms_ref.crypto.secp256k1 import N, P, parse_pubkey, scalar_from_bytes
 
@@ -23,12 +24,11 @@ HALF_N = N // 2  # BIP62: a signature is "low S" when s <= n/2
 def der_encode_sig(r: int, s: int) -> bytes:
     """0x30 len 0x02 len(r) r 0x02 len(s) s, each integer big-endian in the fewest bytes, with
     one 0x00 in front when the top bit is set (DER integers are signed)."""
-    def der_int(v: int) -> bytes:
-        if not 1 <= v < N:
-            raise ValueError("signature values must be in [1, n-1]")
-        b = v.to_bytes((v.bit_length() + 8) // 8, "big")  # + 8, not + 7: room for a sign bit
-        return b"\x02" + bytes([len(b)]) + b
-    body = der_int(r) + der_int(s)
+    if not (1 <= r < N and 1 <= s < N):
+        raise ValueError("signature values must be in [1, n-1]")
+    rb = r.to_bytes((r.bit_length() + 8) // 8, "big")  # + 8, not + 7: room for a sign bit
+    sb = s.to_bytes((s.bit_length() + 8) // 8, "big")
+    body = b"\x02" + bytes([len(rb)]) + rb + b"\x02" + bytes([len(sb)]) + sb
     return b"\x30" + bytes([len(body)]) + body
 
 
@@ -71,6 +71,8 @@ def ecdsa_sign(seckey: bytes, msg32: bytes,
     SEC 1 §4.1.3: k from RFC 6979; R = k·G; r = x(R) mod n; s = k⁻¹(e + r·d) mod n with
     e = int(msg32) (the digest is exactly 256 bits, so nothing is truncated); a k giving r = 0
     or s = 0 is replaced by the next RFC 6979 candidate. Then s := n − s if s > n/2.
+    Timing: k·G runs on the fixed schedule of `ecmult.point_mul_g` and k⁻¹ is blinded
+    (`blinding.scalar_inverse`), so neither takes a time that follows k (SECURITY.md).
     `explain`, if given, is called with one line per step; the key, k and the RFC 6979 state
     are never among them.
     """
@@ -81,15 +83,15 @@ def ecdsa_sign(seckey: bytes, msg32: bytes,
     if explain:
         explain("SEC 1 4.1.3: e = int(msg32) = " + bytes(msg32).hex())
     for k in rfc6979_nonces(bytes(seckey), bytes(msg32), explain=explain):
-        R = point_mul_g(k)
-        r = R[0] % N
+        x_R = point_mul_g_x(k)  # R = k·G; ECDSA needs only its x
+        r = x_R % N
         if explain:
-            explain("R = k*G: x(R) = %064x" % R[0])
+            explain("R = k*G: x(R) = %064x" % x_R)
         if r == 0:
             if explain:
                 explain("r = x(R) mod n = 0: unusable, taking the next RFC 6979 candidate")
             continue
-        s = pow(k, -1, N) * (e + r * d) % N
+        s = scalar_inverse(k) * (e + r * d) % N  # k⁻¹ blinded: its time says nothing of k
         if s == 0:
             if explain:
                 explain("s = 0: unusable, taking the next RFC 6979 candidate")
@@ -114,6 +116,7 @@ def ecdsa_sign(seckey: bytes, msg32: bytes,
 
 def ecdsa_verify_rs(Q, msg32: bytes, r: int, s: int) -> bool:
     """SEC 1 §4.1.4 for a parsed public key point Q and integers r, s (low S not checked here).
+    Every input is public, so this may (and does) take a time that follows them.
 
     Computes R = u1·G + u2·Q with u1 = e/s, u2 = r/s and accepts when x(R) ≡ r (mod n). The
     comparison is made on the Jacobian R = (X, Y, Z) as X = r·Z² (or (r + n)·Z² when r + n < p,

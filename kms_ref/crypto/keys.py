@@ -12,5 +12,6 @@ from kms_ref.crypto.secp256k1 import scalar_from_bytes, ser_p
 
 
 def pubkey_from_seckey(seckey: bytes, compressed: bool = True) -> bytes:
-    """ser_p(d·G) for the 32-byte private key d, by the fast fixed-base multiplication."""
+    """ser_p(d·G) for the 32-byte private key d, by the fixed-base comb for secrets
+    (`ecmult.point_mul_g`: the same schedule for every d, randomized; SECURITY.md)."""
     return ser_p(point_mul_g(scalar_from_bytes(seckey)), compressed)

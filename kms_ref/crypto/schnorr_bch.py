@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
+from kms_ref.crypto.blinding import blinded_jacobi
 from kms_ref.crypto.ecmult import double_mul_jacobian, point_mul_g_jacobian, to_affine_batch
 from kms_ref.crypto.rfc6979 import ALGO16_SCHNORR_BCH, rfc6979_nonces
 from kms_ref.crypto.secp256k1 import N, P, jacobi, parse_pubkey, scalar_from_bytes, ser_p
@@ -28,7 +29,9 @@ def schnorr_challenge(r32: bytes, pubkey_point, msg32: bytes) -> int:
 def schnorr_sign(seckey: bytes, msg32: bytes,
                  explain: Callable[[str], None] | None = None) -> bytes:
     """The 64-byte BCH Schnorr signature r ‖ s of the 32-byte message msg32 (for a transaction
-    input, the BCH sighash digest). `explain` hears each step; never the key or k."""
+    input, the BCH sighash digest). `explain` hears each step; never the key or k.
+    Timing: k·G and x·G run on the fixed schedule of `ecmult.point_mul_g_jacobian`, and the
+    Jacobi symbol of y(R) is taken on a blinded value (SECURITY.md)."""
     x = scalar_from_bytes(seckey)
     if not isinstance(msg32, (bytes, bytearray)) or len(msg32) != 32:
         raise ValueError("the message to sign must be 32 bytes")
@@ -40,11 +43,10 @@ def schnorr_sign(seckey: bytes, msg32: bytes,
     R, pubkey_point = to_affine_batch([point_mul_g_jacobian(k), point_mul_g_jacobian(x)])
     say("P = x*G = " + ser_p(pubkey_point).hex() + " (x withheld)")
     say("R = k*G: x(R) = %064x" % R[0])
-    if jacobi(R[1]) != 1:
-        k = N - k
-        say("jacobi(y(R)) = -1: k = n - k, so that R = k*G has a square y (R.x unchanged)")
-    else:
-        say("jacobi(y(R)) = 1: k kept")
+    symbol = blinded_jacobi(R[1])
+    k = k * symbol % N  # k, or n − k when y(R) is not a square: the same operations either way
+    say(("jacobi(y(R)) = -1: k = n - k, so that R = k*G has a square y (R.x unchanged)",
+         "jacobi(y(R)) = 1: k kept")[symbol > 0])  # chosen by index, not by a branch on k
     r32 = R[0].to_bytes(32, "big")
     e = schnorr_challenge(r32, pubkey_point, msg32)
     say("e = SHA256(x(R) || compressed P || m) mod n = %064x" % e)
@@ -57,7 +59,8 @@ def schnorr_sign(seckey: bytes, msg32: bytes,
 
 def schnorr_verify(pubkey: bytes, msg32: bytes, sig64: bytes) -> bool:
     """The spec's verification algorithm, steps 1–11; False for any malformed input except a
-    msg32 that is not 32 bytes (a caller's bug: ValueError)."""
+    msg32 that is not 32 bytes (a caller's bug: ValueError). Every input is public: variable
+    time, like all verification."""
     if not isinstance(msg32, (bytes, bytearray)) or len(msg32) != 32:
         raise ValueError("the signed message must be 32 bytes")
     if not isinstance(sig64, (bytes, bytearray)) or len(sig64) != 64:

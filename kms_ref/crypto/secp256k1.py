@@ -9,7 +9,10 @@ helper `pubkey_from_seckey` in `kms_ref.crypto.keys`; tests check them against `
 
 Points are affine tuples (x, y) of ints; the point at infinity is None. A Jacobian point
 (X, Y, Z) stands for (X/Z², Y/Z³), which lets additions skip the field inversion; Z = 0 is
-infinity. Python integers are not constant-time: this is a reference, not a hardened signer.
+infinity. Python integers are not constant-time, and `point_mul` here takes a time that follows
+its scalar: it is the yardstick (and the fallback of a case with odds about 2^-120). Secret
+multiplications go through the fixed schedule of `kms_ref.crypto.ecmult` (SECURITY.md, "Timing
+side channels").
 """
 
 from __future__ import annotations
@@ -31,6 +34,23 @@ INFINITY_J = (1, 1, 0)  # any (X, Y, 0) is infinity in Jacobian coordinates
 
 
 # --- The field F_p ---------------------------------------------------------------------------
+
+FOLD_MASK = 2**256 - 1
+FOLD_C = 2**32 + 977  # 2^256 ≡ 2^32 + 977 (mod p), since p = 2^256 − (2^32 + 977)
+
+
+def fold(x: int) -> int:
+    """A number ≡ x (mod p), much smaller than x: x = hi·2^256 + lo ≡ lo + hi·(2^32 + 977).
+
+    p's special form makes this partial reduction a mask, a shift and one multiplication by a
+    33-bit number — about half the time of `x % p` here (0.15 µs against 0.28 µs for a 512-bit
+    x). The result is not below p: for a product of two numbers below 2^256 it is below 2^290,
+    and every later product and `% p` on it costs a little more, which eats most of the gain.
+    Measured in whole formulas: the doublings and additions of kms_ref.crypto.wnaf, which inline
+    it for X·Y², X², Y² and two products of the addition, run 2.5% faster with it; the comb's
+    addition did not gain and keeps `% p`. Tests check fold(x) ≡ x on random x of every sign."""
+    return (x & FOLD_MASK) + (x >> 256) * FOLD_C
+
 
 def field_inv(a: int) -> int:
     """a⁻¹ mod p for a ≠ 0 mod p: Python's pow(a, -1, p) runs the extended Euclidean algorithm

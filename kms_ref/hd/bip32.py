@@ -84,7 +84,8 @@ class ExtendedKey:
 
     @property
     def point(self):
-        """K = point(k) for a private node, computed once."""
+        """K = point(k) for a private node, computed once, by the secret-safe `point_mul_g`
+        (fixed schedule, randomized: SECURITY.md, "Timing side channels")."""
         if self._point is None:
             self._point = point_mul_g(self.k)
         return self._point
@@ -128,7 +129,9 @@ class ExtendedKey:
     # -- BIP32 §Child key derivation (CKD) functions -------------------------------------------
     def ckd_priv(self, i: int) -> "ExtendedKey":
         """Private parent → private child: I = HMAC-SHA512(c_par, 0x00‖ser_256(k_par)‖ser_32(i))
-        if hardened, else HMAC-SHA512(c_par, ser_P(point(k_par))‖ser_32(i)); k_i = IL + k_par."""
+        if hardened, else HMAC-SHA512(c_par, ser_P(point(k_par))‖ser_32(i)); k_i = IL + k_par.
+        point(k_par), for the data and for the fingerprint, is `self.point`: a secret
+        multiplication on the fixed schedule."""
         if self.k is None:
             raise ValueError("cannot derive a private child from a public key")
         if i >= HARDENED:
@@ -152,7 +155,7 @@ class ExtendedKey:
         il = parse_256(I[:32])
         if il >= N:
             raise ValueError("invalid child key at index %d; use the next index (BIP32)" % i)
-        K_i = point_mul_g_add(il, self.point)  # point(IL) + K_par, one inversion
+        K_i = point_mul_g_add(il, self.point)  # point(IL) + K_par, one inversion (IL is public here)
         if K_i is None:
             raise ValueError("invalid child key at index %d; use the next index (BIP32)" % i)
         return ExtendedKey(I[32:], point=K_i, depth=self.depth + 1,
