@@ -130,3 +130,20 @@ def test_many_threads_share_the_pool_safely():
             t.join(timeout=120)
         assert not errors and len(origin.requests) == 80
         assert origin.connections < 80      # reused, though at most MAX_IDLE are kept idle
+
+
+def test_one_watchdog_thread_expires_each_deadline_in_its_order():
+    """Every request's deadline is kept by one thread (no thread per request): a short deadline
+    added after a long one still expires first, a finished one never fires, and the thread is
+    not multiplied by the number of requests."""
+    before = threading.active_count()
+    long_ones = [http_client.Deadline(60) for _ in range(50)]
+    short = http_client.Deadline(0.2)
+    finished = http_client.Deadline(0.1)
+    finished.finish()
+    assert short.expired.wait(10), "the short deadline did not expire"
+    time.sleep(0.3)
+    assert not finished.expired.is_set() and not any(d.expired.is_set() for d in long_ones)
+    assert threading.active_count() <= max(before, 1) + 1
+    for deadline in long_ones:
+        deadline.finish()

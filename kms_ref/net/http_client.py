@@ -30,9 +30,12 @@ Redirects are not followed (a 3xx is an answer like any other: the caller sees i
 
 from __future__ import annotations
 
+import heapq
 import http.client
+import itertools
 import socket
 import threading
+import time
 import urllib.parse
 from typing import NamedTuple, Optional
 
@@ -84,13 +87,12 @@ class Deadline:
 
     def __init__(self, timeout: float):
         self.timeout = timeout
+        self.when = time.monotonic() + timeout
         self.expired = threading.Event()
         self._sockets = []
         self._finished = False
         self._lock = threading.Lock()
-        self._timer = threading.Timer(timeout, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        WATCHDOG.add(self)
 
     def watch(self, sock) -> None:
         with self._lock:
@@ -98,7 +100,7 @@ class Deadline:
             if self.expired.is_set():
                 _shut_down(sock)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
             if self._finished:
                 return
@@ -106,10 +108,56 @@ class Deadline:
             for sock in self._sockets:
                 _shut_down(sock)
 
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
     def finish(self) -> None:
         with self._lock:
             self._finished = True
-            self._timer.cancel()
+
+
+class Watchdog:
+    """One thread that expires every request's Deadline when its time comes.
+
+    The plain way — a `threading.Timer` per request — measured about 1 ms per request on
+    loopback (2.0 ms against 1.0 ms for a keep-alive GET to a local server): starting a thread
+    waits until the new thread has run, and the timer thread then competes for the GIL while the
+    request is written. Here one thread, started once, sleeps until the earliest deadline in a
+    heap; a request only pushes its Deadline. A finished Deadline stays in the heap until its
+    time and is then dropped unfired; the thread is woken early only when a new deadline is
+    earlier than every one it waits for (with one timeout for every request, almost never).
+    """
+
+    def __init__(self):
+        self._condition = threading.Condition()
+        self._heap = []                  # (when, sequence number, Deadline)
+        self._count = itertools.count()
+        self._thread = None
+
+    def add(self, deadline: Deadline) -> None:
+        with self._condition:
+            heapq.heappush(self._heap, (deadline.when, next(self._count), deadline))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="kms_ref deadlines", daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is deadline:
+                self._condition.notify()
+
+    def _run(self) -> None:
+        while True:
+            due = []
+            with self._condition:
+                now = time.monotonic()
+                while self._heap and (self._heap[0][0] <= now or self._heap[0][2].finished):
+                    due.append(heapq.heappop(self._heap)[2])
+                if not due:
+                    self._condition.wait(self._heap[0][0] - now if self._heap else None)
+            for deadline in due:
+                deadline.expire()
+
+
+WATCHDOG = Watchdog()
 
 
 def _shut_down(sock) -> None:
