@@ -712,3 +712,52 @@ def test_what_refuses_the_transaction(status, code, refused):
     from kms_ref.daemon.tatum_client import TatumError
 
     assert refuses_the_transaction(TatumError(status, "x", code)) is refused
+
+
+# -- the broadcast pipeline (kms_ref.daemon.pipeline) -----------------------------------------------
+
+def test_a_transaction_listed_twice_in_a_cycle_is_broadcast_once(tmp_path):
+    """Broadcasts run on their own thread, so the journal may not have the first one's line when
+    the second listing is looked at: the cycle itself must not hand one ID over twice."""
+    wallet, txs = wallet_for(tmp_path, BTC_1, LTC_1)
+    with FakeTatum() as api:
+        api.pending = txs[:1] + txs[:1] + txs[:1]
+        r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", "--chain=BTC")
+        assert r.code == 0, r.err
+        assert sent_ids(api) == [BTC_1["pending"]["id"]] and api.batch_errors() == []
+
+
+def test_the_pipeline_sends_in_order_drops_what_a_stop_finds_queued_and_hands_errors_back():
+    from kms_ref.daemon.pipeline import BroadcastPipeline
+
+    sent, release, started = [], threading.Event(), threading.Event()
+
+    class Slow:
+        def send(self, name):
+            if name == "boom":
+                raise OSError("disk full")
+            started.set()
+            release.wait(5)
+            sent.append(name)
+
+    stop = threading.Event()
+    pipeline = BroadcastPipeline(Slow(), stop)
+    for name in ("a", "b", "c"):
+        pipeline.put(name)
+    release.set()
+    pipeline.drain()
+    assert sent == ["a", "b", "c"]
+    release.clear()
+    started.clear()
+    pipeline.put("d")            # in flight while the stop comes
+    assert started.wait(5)
+    pipeline.put("e")            # queued: never sent
+    stop.set()
+    release.set()
+    pipeline.drain()
+    assert sent == ["a", "b", "c", "d"]
+    stop.clear()
+    pipeline.put("boom")
+    with pytest.raises(OSError, match="disk full"):
+        pipeline.drain()
+    pipeline.close()

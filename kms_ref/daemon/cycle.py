@@ -25,11 +25,11 @@ import threading
 import time
 from typing import List
 
-from kms_ref.crypto.ecmult import precompute_g
 from kms_ref.daemon.broadcast import Broadcaster, Outcomes, in_doubt_message
 from kms_ref.daemon.four_eye import approved
 from kms_ref.daemon.journal import IN_DOUBT, Journal, JournalError
 from kms_ref.daemon.log import Log
+from kms_ref.daemon.pipeline import BroadcastPipeline
 from kms_ref.daemon.retry import HeldBack
 from kms_ref.daemon.settings import (EXIT_UNREACHABLE, MAX_BACKOFF, MAX_SIGNATURE_IDS, Settings, is_pending_id,
                                     public_url)
@@ -69,14 +69,16 @@ class Daemon:
         self._store = WalletStore(settings.path)
         self._stamp = _file_stamp(self._store.path)
         self.wallet = self._store.open(password)   # raises WrongPassword before any request
-        precompute_g()   # a signer: build the k·G table now rather than at its 25th signature
         self._refused = {}          # id → (wallet stamp, transaction digest) of a refusal reported
         self._filtered = set()      # IDs whose --transactionIds skip was logged
         self._trouble = None        # why the API did not answer, while it does not
         self.stop = threading.Event()
         self.signal_name = None
+        self.pipeline = BroadcastPipeline(self.broadcaster, self.stop)
+        self._queued = set()        # pending IDs handed to the pipeline in this cycle
 
     def close(self) -> None:
+        self.pipeline.close()
         self.wallet.close()
 
     # -- the wallet file -------------------------------------------------------------------------
@@ -109,6 +111,7 @@ class Daemon:
         """One pass over every chain. False when no pending request got an answer."""
         self.refresh_wallet()
         outcomes = Outcomes(self.log)
+        self._queued.clear()
         asked = answered = 0
         first_error = None
         for chain in self.s.chains:
@@ -143,6 +146,7 @@ class Daemon:
                 if self.stop.is_set():
                     break
                 self.process(tx, chain, outcomes)
+        self.pipeline.drain()  # every broadcast of the cycle has its result in the journal
         self.journal.sync()    # the cycle's results are durable before they are reported...
         outcomes.report(self.client, self.journal)
         self.journal.sync()    # ... and so is "reported" (journal.py: one fsync per broadcast)
@@ -188,6 +192,9 @@ class Daemon:
                 self.log.info("Tx was not processed: %s , expected one of : %s"
                               % (tx_id, " , ".join(shown(i, quote=False) for i in self.s.transaction_ids)))
             return
+        if tx_id in self._queued:   # listed twice: its broadcast may not have its journal line yet
+            self.log.debug("%s is listed twice; sent once" % tx_id)
+            return
         state = self.journal.state(tx_id)
         if state == IN_DOUBT and self.broadcaster.settle_if_known(
                 tx_id, get_chain(chain, self.s.testnet), self.journal.txid(tx_id)):
@@ -225,7 +232,8 @@ class Daemon:
             self._refused[tx_id] = (self._stamp, digest)
             outcomes.fail(tx_id, "internal error while signing (%s)" % type(e).__name__)
             return
-        self.broadcaster.send(tx, tx_id, chain_row, signed, txid, outcomes)
+        self._queued.add(tx_id)
+        self.pipeline.put(tx, tx_id, chain_row, signed, txid, outcomes)   # sent while the next one is signed
 
     # -- the loop --------------------------------------------------------------------------------
 

@@ -98,7 +98,8 @@ def main(ctx) -> int:
     previous = {}
     try:
         daemon = Daemon(settings, password, journal, log)
-        failed, seconds = power_on()      # after the k·G table is built: the path that signs
+        failed, seconds = power_on()      # the k·G path the first signatures take; every later one is
+                                          # verified before release whatever table made it
         if failed:
             return _fail("power-on self-test failed, kms_ref will not sign on this host (%s); run "
                          "kms-ref selftest" % "; ".join(failed), 1)

@@ -39,7 +39,7 @@ from typing import Callable, NamedTuple, Optional, Sequence
 
 from kms_ref.crypto.bip340 import schnorr_sign as bip340_sign
 from kms_ref.crypto.ecdsa import ecdsa_sign
-from kms_ref.crypto.hashes import hash160, hash256
+from kms_ref.crypto.hashes import hash256
 from kms_ref.crypto.schnorr_bch import schnorr_sign
 from kms_ref.crypto.keys import pubkey_from_seckey
 from kms_ref.tx import doge_checks
@@ -52,7 +52,7 @@ from kms_ref.tx.sighash import (SIGHASH_ALL, SIGHASH_FORKID, Bip143Hashes, bip14
                                 forkid_preimage, legacy_preimage)
 from kms_ref.tx.taproot_sighash import SIGHASH_DEFAULT, TaprootHashes, sig_msg_fields, taproot_sighash
 from kms_ref.tx.transaction import Transaction
-from kms_ref.tx.verify import verify_transaction
+from kms_ref.tx.verify import hash160, verify_transaction   # hash160 with verify's cache: one RIPEMD-160 per key
 
 Explain = Optional[Callable[[str], None]]
 
