@@ -409,7 +409,7 @@ def test_kms_endpoints(api, sandbox):
     body = {"fromAddress": [{"address": sender.address, "signatureId": "mnemonic-id", "index": 0}],
             "to": [{"address": receiver.address, "value": "0.001"}]}
     indexed = api.ok("GET", "/v3/kms/" + api.ok("POST", "/v3/bcash/transaction", body)["signatureId"])
-    assert indexed["signatures"] == [{"id": "mnemonic-id", "index": 0}]
+    assert indexed["signatures"] == [{"id": "mnemonic-id", "index": 0}] and indexed["hashes"] == []
     assert api.pending(chain, ["mnemonic-id"]) == [indexed]
 
     batch = {"errors": [{"signatureId": indexed["id"], "error": "no key"}]}
@@ -417,6 +417,38 @@ def test_kms_endpoints(api, sandbox):
     assert api.ok("GET", "/v3/sandbox/errors") == {"batches": [batch["errors"]]}
     assert sandbox.ledger.error_batches == [batch["errors"]]
     api.refused("POST", "/v3/tatum/kms/batch", {"errors": "x"}, 400)
+
+
+@pytest.mark.parametrize("symbol", ["BTC", "BCH"])
+def test_a_mnemonic_wallets_address_spends_through_signatures(api, tmp_path, symbol):
+    """fromAddress with a mnemonic wallet's signatureId and index: the pending transaction names it
+    in `signatures` only (a mnemonic wallet in `hashes` would have no index), and the wallet's key
+    at that index signs it. Beside a private-key source, BCH's positional keys (hashes, then
+    signatures) still meet their inputs: the sandbox puts the inputs of `hashes` first."""
+    from kms_ref.cli.wallet_commands import mnemonic_entry
+    from kms_ref.daemon.signer import sign_with_wallet
+    from kms_ref.store import WalletStore
+
+    chain = get_chain(symbol, True)
+    path = str(tmp_path / "wallet.dat")
+    with WalletStore(path).transaction("pw", scrypt_params=(2 ** 10, 8, 1)) as wallet:
+        mnemonic_id = wallet.add(mnemonic_entry(chain, MNEMONIC))
+        sender = Key(chain, 0)
+        key_id = wallet.add({"privateKey": sender.wif, "chain": symbol, "testnet": True})
+    indexed, receiver = Key(chain, 3), Key(chain, 4)
+    for address in (indexed.address, indexed.address, sender.address):   # two inputs, then one
+        api.faucet(address, "0.002", symbol)
+    body = {"fromAddress": [{"address": indexed.address, "signatureId": mnemonic_id, "index": 3},
+                            {"address": sender.address, "signatureId": key_id}],
+            "to": [{"address": receiver.address, "value": "0.005"}]}
+    pending = api.ok("GET", "/v3/kms/" + api.ok("POST", "/v3/%s/transaction" % chain.api_name, body)["signatureId"])
+    assert pending["hashes"] == [key_id]
+    assert pending["signatures"] == [{"id": mnemonic_id, "index": 3}] * 2
+    with WalletStore(path).open("pw") as wallet:
+        signed = sign_with_wallet(wallet, pending, True)
+    status, answer = api.broadcast(chain, signed, pending["id"])
+    assert status == 200 and answer["txId"] == parse_hex(signed).txid(), answer
+    assert sat(api.balance(chain, receiver.address)["incoming"]) == sat("0.005")
 
 
 def test_concurrent_requests(api, sandbox):

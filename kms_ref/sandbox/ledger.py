@@ -200,10 +200,14 @@ class Ledger:
         return {"signatureId": pending.id}
 
     def _spends(self, book: ChainBook, from_address: bool, sources: list):
-        """(inputs, hashes, signatures): the UTXOs spent and the signature ID of each, in input order
-        — all unspent outputs of each fromAddress address, or the fromUTXO outputs as listed. An
-        "index" on a fromAddress entry (a mnemonic wallet's key) is also listed in `signatures`."""
-        spends: List[Spend] = []
+        """(inputs, hashes, signatures): the UTXOs spent and the signature ID of each — all unspent
+        outputs of each fromAddress address, or the fromUTXO outputs as listed. A fromAddress entry
+        with an "index" (a mnemonic wallet's key) goes to `signatures` as {id, index}, the others'
+        IDs to `hashes` (SPEC §4), one per input: the inputs of `hashes` come first and those of
+        `signatures` after them, so that BCH's positional keys ("hashes, then signatures, sign
+        inputs 0, 1, 2, ...") meet their inputs."""
+        by_hash: List[Spend] = []
+        by_index: List[Spend] = []
         hashes, signatures, seen = [], [], set()
         for i, source in enumerate(sources):
             where = "%s[%d]" % ("fromAddress" if from_address else "fromUTXO", i)
@@ -215,7 +219,9 @@ class Ledger:
                 seen.add(script)
                 found = book.unspent(script)
                 if source.get("index") is not None:
-                    signatures.append({"id": signature_id, "index": source["index"]})
+                    signatures += [{"id": signature_id, "index": source["index"]}] * len(found)
+                    by_index += found
+                    continue
             else:
                 outpoint = outpoint_field(source.get("txHash"), source.get("index"), where)
                 out = book.outputs.get(outpoint)
@@ -225,8 +231,9 @@ class Ledger:
                     raise SandboxError("%s: UTXO %s:%d is already spent" % ((where,) + outpoint))
                 seen.add(outpoint)
                 found = [Spend(outpoint[0], outpoint[1], out.value, out.script)]
-            spends += found
+            by_hash += found
             hashes += [signature_id] * len(found)
+        spends = by_hash + by_index
         if not spends:
             raise SandboxError("nothing to spend: the %s addresses have no unspent outputs" % (book.chain,))
         return spends, hashes, signatures
