@@ -20,6 +20,14 @@ def test_too_deep_is_a_value_error(text):
         parse_json(text, "the input")
 
 
+def test_the_bracket_count_only_decides_when_to_look():
+    """Brackets inside strings count towards the quick bound but not towards the depth; bytes
+    are bounded like text."""
+    assert parse_json('["' + "[{" * 100 + '"]') == ["[{" * 100]
+    with pytest.raises(ValueError, match="nested deeper"):
+        parse_json(b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1))
+
+
 @pytest.mark.parametrize("text", ["", "{", "[1,]", b"\xff"])
 def test_malformed_is_a_value_error(text):
     with pytest.raises(ValueError, match="^the input is not valid JSON$"):

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -714,11 +715,12 @@ def test_what_refuses_the_transaction(status, code, refused):
     assert refuses_the_transaction(TatumError(status, "x", code)) is refused
 
 
-# -- the broadcast pipeline (kms_ref.daemon.pipeline) -----------------------------------------------
+# -- a broadcast's answer is read after the next signature (Daemon.finish_broadcast) -------------
 
 def test_a_transaction_listed_twice_in_a_cycle_is_broadcast_once(tmp_path):
-    """Broadcasts run on their own thread, so the journal may not have the first one's line when
-    the second listing is looked at: the cycle itself must not hand one ID over twice."""
+    """A broadcast's answer is read only after the next transaction is signed, so the journal may
+    not have the first listing's result when the second is looked at: the cycle itself must not
+    send one ID twice (nor report it in doubt)."""
     wallet, txs = wallet_for(tmp_path, BTC_1, LTC_1)
     with FakeTatum() as api:
         api.pending = txs[:1] + txs[:1] + txs[:1]
@@ -727,37 +729,28 @@ def test_a_transaction_listed_twice_in_a_cycle_is_broadcast_once(tmp_path):
         assert sent_ids(api) == [BTC_1["pending"]["id"]] and api.batch_errors() == []
 
 
-def test_the_pipeline_sends_in_order_drops_what_a_stop_finds_queued_and_hands_errors_back():
-    from kms_ref.daemon.pipeline import BroadcastPipeline
+def test_a_broadcast_is_written_before_its_answer_is_read(tmp_path):
+    """The daemon writes a broadcast request, signs the next transaction, then reads the answer
+    (Broadcaster.start / finish): the intent is in the journal before the request leaves, the
+    request has reached the API while its answer is still unread, and the result is journaled
+    once it is read."""
+    from kms_ref.daemon.broadcast import Broadcaster, Outcomes
+    from kms_ref.daemon.log import Log
+    from kms_ref.daemon.retry import HeldBack
+    from kms_ref.tx.transaction import parse_hex
 
-    sent, release, started = [], threading.Event(), threading.Event()
-
-    class Slow:
-        def send(self, name):
-            if name == "boom":
-                raise OSError("disk full")
-            started.set()
-            release.wait(5)
-            sent.append(name)
-
-    stop = threading.Event()
-    pipeline = BroadcastPipeline(Slow(), stop)
-    for name in ("a", "b", "c"):
-        pipeline.put(name)
-    release.set()
-    pipeline.drain()
-    assert sent == ["a", "b", "c"]
-    release.clear()
-    started.clear()
-    pipeline.put("d")            # in flight while the stop comes
-    assert started.wait(5)
-    pipeline.put("e")            # queued: never sent
-    stop.set()
-    release.set()
-    pipeline.drain()
-    assert sent == ["a", "b", "c", "d"]
-    stop.clear()
-    pipeline.put("boom")
-    with pytest.raises(OSError, match="disk full"):
-        pipeline.drain()
-    pipeline.close()
+    signed = BTC_1["signed"]
+    txid = parse_hex(signed).txid()
+    with FakeTatum() as api, Journal(str(tmp_path / "wallet.dat.journal")) as journal:
+        api.script("POST", "/v3/bitcoin/broadcast", Sleep(0.3))      # the API takes its time
+        outcomes = Outcomes(Log())
+        broadcaster = Broadcaster(TatumClient(api.url, api.api_key), journal, Log(), HeldBack(5))
+        in_flight = broadcaster.start({}, "pending-1", get_chain("BTC", True), signed, txid, outcomes)
+        assert in_flight is not None and journal.state("pending-1") == IN_DOUBT
+        assert journal.txid("pending-1") == txid
+        deadline = time.monotonic() + 10
+        while not api.broadcasts() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert [c.json()["txData"] for c in api.broadcasts()] == [signed]   # sent, answer unread
+        broadcaster.finish(in_flight)
+        assert journal.state("pending-1") == "broadcast" and outcomes.failures == []

@@ -9,7 +9,6 @@
                      settled IDs), journal_store (the history directory and its manifest),
                      journal_compact (live lines into history), journal_audit (`kms-ref journal`)
     broadcast.py     one broadcast and what each outcome means; the cycle's batch report
-    pipeline.py      broadcasts on a thread of their own, overlapping the next signature
     retry.py         transactions held back after a transient failure, and their back-off
     log.py           tatum-kms's log line format
     cycle.py         one cycle over every chain, and the loop of cycles

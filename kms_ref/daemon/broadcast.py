@@ -26,7 +26,7 @@ makes them identical), and the node's "already known" error is success. Otherwis
 from __future__ import annotations
 
 import re
-from typing import List, Optional
+from typing import List, NamedTuple, Optional
 
 from kms_ref.daemon.journal import BROADCAST, FAILED, NOT_SENT, REPORTED, SIGNING
 from kms_ref.daemon.settings import public_url
@@ -79,21 +79,40 @@ class Broadcaster:
 
     def send(self, tx, tx_id, chain_row, signed, txid, outcomes: Outcomes) -> None:
         """Journal "signing", broadcast, journal the result. Signals wait until this returns."""
+        broadcast = self.start(tx, tx_id, chain_row, signed, txid, outcomes)
+        if broadcast is not None:
+            self.finish(broadcast)
+
+    def start(self, tx, tx_id, chain_row, signed, txid, outcomes: Outcomes) -> Optional["InFlight"]:
+        """The first half of `send`: journal "signing" (durable before the request leaves), write
+        the broadcast request, and return without waiting for its answer — the daemon signs the
+        next transaction meanwhile (`kms_ref.daemon.cycle`). None when nothing is in flight (not
+        sent, or not to be sent); `finish` reads the answer and journals the result."""
         previous = self.journal.txid(tx_id)
         if previous and previous != txid:   # only the same bytes may go out again
             self.journal.record(tx_id, FAILED, error="changed since it was signed")
             outcomes.fail(tx_id, "pending transaction changed since kms_ref signed it as %s (now %s); "
                                  "not broadcasting a second, different transaction" % (previous, txid))
-            return
+            return None
         self.journal.record(tx_id, SIGNING, txid=txid, chain=chain_row.symbol)
         try:
             if tx.get("withdrawalId"):
-                answer = self.client.offchain_broadcast(chain_row.symbol, tx_id, tx["withdrawalId"], signed)
+                call = self.client.start_offchain_broadcast(chain_row.symbol, tx_id, tx["withdrawalId"], signed)
             else:
-                answer = self.client.broadcast(chain_row.api_name, signed, tx_id)
+                call = self.client.start_broadcast(chain_row.api_name, signed, tx_id)
+        except HttpError as e:   # surely not sent
+            self._failed(e, tx_id, chain_row, txid, outcomes)
+            return None
+        return InFlight(call, tx_id, chain_row, txid, outcomes)
+
+    def finish(self, broadcast: "InFlight") -> None:
+        """The second half of `send`: the answer, and what it means, in the journal."""
+        tx_id, txid = broadcast.tx_id, broadcast.txid
+        try:
+            answer = broadcast.call.result()
         except HttpError as e:
             if e.status is None or not 200 <= e.status < 300:
-                self._failed(e, tx_id, chain_row, txid, outcomes)
+                self._failed(e, tx_id, broadcast.chain_row, txid, broadcast.outcomes)
                 return
             self.log.error("Broadcast of %s accepted, but %s" % (tx_id, e.message))   # garbled 2xx
             answer = None
@@ -158,6 +177,15 @@ class Broadcaster:
         else:   # timeout, dropped connection: it may have arrived
             self.held.release(tx_id)
             outcomes.fail(tx_id, in_doubt_message(txid, str(e)), in_doubt=True)
+
+
+class InFlight(NamedTuple):
+    """A broadcast whose request was written and whose answer is still to be read."""
+    call: object              # kms_ref.daemon.tatum_client.Call
+    tx_id: str
+    chain_row: object
+    txid: str
+    outcomes: Outcomes
 
 
 TX_REFUSAL_STATUSES = (400, 409, 422)

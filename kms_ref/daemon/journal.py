@@ -57,7 +57,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import threading
 from typing import List, Optional
 
 from kms_ref.daemon.journal_compact import COMPACT_BYTES, RUN_IDS, SEGMENT_BYTES, Compaction
@@ -107,7 +106,6 @@ class Journal:
         self._cached = (None, None)              # the last ID looked up in the history
         self.torn_lines = 0                      # unreadable lines found by open()
         self.compacted: Optional[dict] = None    # what open()'s compaction did, if it ran
-        self._lock = threading.RLock()           # the broadcast thread writes while the main one reads
 
     def __enter__(self) -> "Journal":
         return self.open()
@@ -198,10 +196,6 @@ class Journal:
 
     def sync(self) -> None:
         """Make every line written so far durable (one fsync, none when there is nothing new)."""
-        with self._lock:
-            self._sync()
-
-    def _sync(self) -> None:
         if self._unsynced and self._fd is not None:
             try:
                 _datasync(self._fd)
@@ -215,14 +209,13 @@ class Journal:
         if not isinstance(pending_id, str) or len(pending_id.encode("utf-8")) > MAX_ID_BYTES:
             raise JournalError("a pending ID must be a string of at most %d bytes" % MAX_ID_BYTES)
         line = encode_event(pending_id, event, fields)
-        with self._lock:   # one line at a time, whichever thread writes it
+        checkpoint()
+        self._write(line)
+        checkpoint()
+        if event == SIGNING:
+            self.sync()
             checkpoint()
-            self._write(line)
-            checkpoint()
-            if event == SIGNING:
-                self._sync()
-                checkpoint()
-            self._live.apply(pending_id, event, fields)
+        self._live.apply(pending_id, event, fields)
 
     # -- compaction --------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from typing import List, Optional
 
 from kms_ref import __version__
 from kms_ref.encoding.bounded_json import parse_json
-from kms_ref.net.http_client import DEFAULT_TIMEOUT, HttpError, clean_text, exchange
+from kms_ref.net.http_client import DEFAULT_TIMEOUT, HttpError, clean_text, send
 
 DEFAULT_URL = "https://api.tatum.io"   # tatum-kms: process.env.TATUM_API_URL || "https://api.tatum.io"
 USER_AGENT = "kms_ref/%s" % __version__
@@ -70,6 +70,11 @@ class TatumClient:
 
     def call(self, method: str, path: str, body=None):
         """The decoded JSON answer of one request (None for an empty 2xx answer)."""
+        return self.start(method, path, body).result()
+
+    def start(self, method: str, path: str, body=None) -> "Call":
+        """The request written, its answer not read yet: `Call.result()` reads and decodes it
+        (see `kms_ref.net.http_client.send`). HttpError(sent=False) if it was surely not sent."""
         headers = {
             "x-api-key": self._api_key,
             "Content-Type": "application/json",
@@ -77,7 +82,9 @@ class TatumClient:
             "x-ttm-kms-client-version": __version__,
         }
         data = None if body is None else json.dumps(body).encode("utf-8")
-        answer = exchange(method, self.url(path), data, headers, self.timeout)
+        return Call(self, method, path, send(method, self.url(path), data, headers, self.timeout))
+
+    def _decode(self, method: str, path: str, answer):
         text = answer.body.decode("utf-8", errors="replace")
         if not 200 <= answer.status < 300:
             raise TatumError(answer.status, self._message(text, answer.status), _error_code(text))
@@ -128,14 +135,23 @@ class TatumClient:
 
     def broadcast(self, api_name: str, tx_data: str, signature_id: str) -> dict:
         """POST /v3/{bitcoin,litecoin,dogecoin,bcash}/broadcast → {"txId", "failed"}."""
-        return self.call("POST", "/v3/%s/broadcast" % _path_part(api_name),
-                         {"txData": tx_data, "signatureId": signature_id})
+        return self.start_broadcast(api_name, tx_data, signature_id).result()
+
+    def start_broadcast(self, api_name: str, tx_data: str, signature_id: str) -> "Call":
+        """`broadcast`, sent; its answer is read by `.result()`."""
+        return self.start("POST", "/v3/%s/broadcast" % _path_part(api_name),
+                          {"txData": tx_data, "signatureId": signature_id})
 
     def offchain_broadcast(self, currency: str, signature_id: str, withdrawal_id: str, tx_data: str) -> dict:
         """An offchain withdrawal's transaction (body keys in tatum-kms's order)."""
-        return self.call("POST", "/v3/offchain/withdrawal/broadcast",
-                         {"currency": currency, "signatureId": signature_id,
-                          "withdrawalId": withdrawal_id, "txData": tx_data})
+        return self.start_offchain_broadcast(currency, signature_id, withdrawal_id, tx_data).result()
+
+    def start_offchain_broadcast(self, currency: str, signature_id: str, withdrawal_id: str,
+                                 tx_data: str) -> "Call":
+        """`offchain_broadcast`, sent; its answer is read by `.result()`."""
+        return self.start("POST", "/v3/offchain/withdrawal/broadcast",
+                          {"currency": currency, "signatureId": signature_id,
+                           "withdrawalId": withdrawal_id, "txData": tx_data})
 
     def report_errors(self, errors: List[dict]) -> None:
         """Tell Tatum which pending transactions failed: [{"signatureId": id, "error": text}]."""
@@ -157,3 +173,14 @@ class TatumClient:
     def balance(self, api_name: str, address: str) -> dict:
         """{"incoming", "outgoing"} of an address, in coins (decimal strings)."""
         return self.call("GET", "/v3/%s/address/balance/%s" % (_path_part(api_name), _path_part(address)))
+
+
+class Call:
+    """A request to the API that was sent and whose answer is still to be read."""
+
+    def __init__(self, client: TatumClient, method: str, path: str, in_flight):
+        self._client, self._method, self._path, self._in_flight = client, method, path, in_flight
+
+    def result(self):
+        """The decoded JSON answer, as `TatumClient.call` returns it (or its HttpError)."""
+        return self._client._decode(self._method, self._path, self._in_flight.answer())

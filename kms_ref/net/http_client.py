@@ -248,6 +248,15 @@ def exchange(method: str, url: str, body: Optional[bytes] = None, headers: Optio
              timeout: float = DEFAULT_TIMEOUT) -> Answer:
     """One HTTP request, whatever the answer's status. Raises HttpError(None, ...) when there is
     no complete answer within `timeout` seconds (or the request may not be sent at all)."""
+    return send(method, url, body, headers, timeout).answer()
+
+
+def send(method: str, url: str, body: Optional[bytes] = None, headers: Optional[dict] = None,
+         timeout: float = DEFAULT_TIMEOUT) -> "InFlight":
+    """The first half of `exchange`: write the whole request and return without waiting for the
+    answer (`InFlight.answer()` reads it). A caller can do other work while the server works —
+    the daemon signs the next transaction while the last one's broadcast is being checked — on
+    one thread. Raises HttpError(sent=False) when the request was surely not sent."""
     destination, target = destination_of(url)
     headers = dict(headers or {})
     if destination.proxy is not None and destination.scheme == "http" and destination.proxy.authorization:
@@ -269,23 +278,43 @@ def exchange(method: str, url: str, body: Optional[bytes] = None, headers: Optio
             except (OSError, http.client.HTTPException) as e:
                 raise HttpError(None, "%s: request not sent (%s)" % (where, _reason(e, deadline)),
                                 sent=False) from None
-        try:   # from here on the whole request was written: it may have arrived
-            response = connection.getresponse()
-            data = _read_limited(response)
-        except (OSError, http.client.HTTPException) as e:
-            raise HttpError(None, "%s: no complete answer (%s)" % (where, _reason(e, deadline)),
-                            sent=True) from None
-        deadline.finish()
-        if deadline.expired.is_set():      # the socket was shut down under a close-delimited body
-            raise HttpError(None, "%s: no complete answer (timed out after %g s)" % (where, timeout), sent=True)
-        if not response.will_close and connection.sock is not None:
-            POOL.give_back(destination, connection)
-            connection = None
-        return Answer(response.status, response.headers, data)
-    finally:
+    except BaseException:
         deadline.finish()
         if connection is not None:
             connection.close()
+        raise
+    return InFlight(destination, connection, deadline, where)
+
+
+class InFlight:
+    """A request written in full whose answer has not been read yet (see `send`). From here on
+    it may have arrived: every failure of `answer()` is HttpError(sent=True)."""
+
+    def __init__(self, destination, connection, deadline: Deadline, where: str):
+        self._destination, self._connection, self._deadline, self._where = destination, connection, deadline, where
+
+    def answer(self) -> Answer:
+        """Read the answer (within the request's deadline); the connection goes back to the pool."""
+        connection, deadline, where = self._connection, self._deadline, self._where
+        try:
+            try:
+                response = connection.getresponse()
+                data = _read_limited(response)
+            except (OSError, http.client.HTTPException) as e:
+                raise HttpError(None, "%s: no complete answer (%s)" % (where, _reason(e, deadline)),
+                                sent=True) from None
+            deadline.finish()
+            if deadline.expired.is_set():      # the socket was shut down under a close-delimited body
+                raise HttpError(None, "%s: no complete answer (timed out after %g s)" % (where, deadline.timeout),
+                                sent=True)
+            if not response.will_close and connection.sock is not None:
+                POOL.give_back(self._destination, connection)
+                connection = None
+            return Answer(response.status, response.headers, data)
+        finally:
+            deadline.finish()
+            if connection is not None:
+                connection.close()
 
 
 def _send(connection, deadline: Deadline, timeout: float, method, target, body, headers) -> None:
