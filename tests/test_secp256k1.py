@@ -64,6 +64,15 @@ def test_field_helpers_random():
         assert jacobi(a * a % P) == 1
 
 
+def test_square_root_chain_is_the_plain_power():
+    from kms_ref.crypto.secp256k1 import _pow_p_plus_1_over_4
+
+    rng = random.Random(SEED + 10)
+    edges = [0, 1, 2, 3, 4, 7, P - 1, P - 2, P, P + 1, 2**255, 2**256 - 1]
+    for a in edges + [rng.randrange(P) for _ in range(1000)]:
+        assert _pow_p_plus_1_over_4(a) == pow(a, (P + 1) // 4, P), "seed %d, a=%x" % (SEED + 10, a)
+
+
 def test_point_mul_g_matches_plain_1000_random():
     rng = random.Random(SEED)
     for _ in range(1000):
