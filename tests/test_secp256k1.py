@@ -147,6 +147,19 @@ def test_glv_endomorphism_and_split():
         assert abs(k1) < 2**129 and abs(k2) < 2**129
 
 
+def test_odd_multiples_table_holds_every_signed_odd_multiple():
+    """`wnaf._odd_multiples`: t[d] is d·Q for every odd d, −15 ≤ d ≤ 15, on the curve scaled by
+    zfix — (x·zfix², y·zfix³) for d·Q = (x, y) — whatever Q is, G, −G and λ·G included."""
+    rng = random.Random(SEED + 11)
+    lam_g = (endomorphism.BETA * G[0] % P, G[1])
+    for Q in [G, point_neg(G), lam_g] + [ecmult.point_mul_g(rng.randrange(1, N)) for _ in range(20)]:
+        table, zfix = wnaf._odd_multiples(Q)
+        assert len(table) == 2 ** wnaf.Q_WINDOW and zfix % P
+        for d in range(-15, 16, 2):
+            x, y = point_mul(d % N, Q)
+            assert table[d] == (x * zfix**2 % P, y * zfix**3 % P), "seed %d, d=%d" % (SEED + 11, d)
+
+
 def test_wnaf_reconstructs_and_is_sparse():
     rng = random.Random(SEED + 5)
     for w in (4, 5, 6):
