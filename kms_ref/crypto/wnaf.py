@@ -8,9 +8,18 @@ depends on it. kms_ref multiplies a variable point only to verify signatures (u2
 fixed-schedule comb for G (`ecmult.point_mul_g`). tests/test_secp256k1.py checks everything here
 against the plain double-and-add `secp256k1.point_mul`.
 
-Cost here: 0.78 ms for k·Q, of which the ~128 doublings take 0.42 ms (about 3.3 µs each, 7
-modular multiplications at ~0.4 µs); the hot loop inlines the formulas of `jacobian_double` and
-`jacobian_add_affine` (calling them measured 4% slower), each block naming the function it copies.
+Cost here (the 2-core development VM, Python 3.11, a quiet spell): 0.74 ms for k·Q, of which the
+~128 doublings take 54% (3.1 µs each: 7 products, 3 reductions `% p`, 3 partial ones), the ~44
+additions 34%, the table of odd multiples 8% and the split, the digits and their sorting 5%. The
+hot loop inlines the formulas of `jacobian_double` and `jacobian_add_affine` (calling them
+measured 4% slower), each block naming the function it copies. Tried and measured slower or no
+faster: the doubling dbl-2009-l (2M + 5S, +11%), libsecp256k1's (Z' = YZ and a halved 3X²/2,
++0–7%), every mix of `% p` and partial reduction for Y², X·Y², X² (all partial is best) and for
+the addition's Z², U2, S2, H² (within 2% of each other); w = 4 (+3%) and w = 6 (+2%); Z' = YZ with
+the powers of two shifted in before each addition (+0.5%); and adding u1·G's digits into this
+loop as a width-14 NAF read from the first rows of G's comb table (1% slower than the comb that
+`ecmult.double_mul_jacobian` keeps: 18 of this loop's mixed additions, each first scaling the
+point onto the table's curve, cost more than 19 Chudnovsky additions and one final addition).
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from kms_ref.crypto.secp256k1 import (
     FOLD_C, FOLD_MASK, INFINITY_J, N, P, jacobian_add_affine, jacobian_double, to_affine,
 )
 
-Q_WINDOW = 5  # wNAF width for variable points: a table of 8 odd multiples Q, 3Q, …, 15Q
+Q_WINDOW = 5  # wNAF width for variable points: a table of ±Q, ±3Q, …, ±15Q (4 and 6 measured slower)
 
 
 def wnaf(k: int, w: int) -> list:
