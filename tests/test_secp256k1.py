@@ -64,6 +64,15 @@ def test_field_helpers_random():
         assert jacobi(a * a % P) == 1
 
 
+def test_square_root_chain_is_the_plain_power():
+    from kms_ref.crypto.secp256k1 import _pow_p_plus_1_over_4
+
+    rng = random.Random(SEED + 10)
+    edges = [0, 1, 2, 3, 4, 7, P - 1, P - 2, P, P + 1, 2**255, 2**256 - 1]
+    for a in edges + [rng.randrange(P) for _ in range(1000)]:
+        assert _pow_p_plus_1_over_4(a) == pow(a, (P + 1) // 4, P), "seed %d, a=%x" % (SEED + 10, a)
+
+
 def test_point_mul_g_matches_plain_1000_random():
     rng = random.Random(SEED)
     for _ in range(1000):
@@ -136,6 +145,19 @@ def test_glv_endomorphism_and_split():
         k1, k2 = endomorphism.glv_split(k)
         assert (k1 + k2 * endomorphism.LAMBDA - k) % N == 0, "seed %d, k=%x" % (SEED + 4, k)
         assert abs(k1) < 2**129 and abs(k2) < 2**129
+
+
+def test_odd_multiples_table_holds_every_signed_odd_multiple():
+    """`wnaf._odd_multiples`: t[d] is d·Q for every odd d, −15 ≤ d ≤ 15, on the curve scaled by
+    zfix — (x·zfix², y·zfix³) for d·Q = (x, y) — whatever Q is, G, −G and λ·G included."""
+    rng = random.Random(SEED + 11)
+    lam_g = (endomorphism.BETA * G[0] % P, G[1])
+    for Q in [G, point_neg(G), lam_g] + [ecmult.point_mul_g(rng.randrange(1, N)) for _ in range(20)]:
+        table, zfix = wnaf._odd_multiples(Q)
+        assert len(table) == 2 ** wnaf.Q_WINDOW and zfix % P
+        for d in range(-15, 16, 2):
+            x, y = point_mul(d % N, Q)
+            assert table[d] == (x * zfix**2 % P, y * zfix**3 % P), "seed %d, d=%d" % (SEED + 11, d)
 
 
 def test_wnaf_reconstructs_and_is_sparse():
