@@ -237,6 +237,34 @@ def test_fifo_at_the_wallet_path_is_refused(tmp_path):
         assert "not a regular file" in r.error()
 
 
+def test_fifo_as_the_env_file_is_refused(tmp_path):
+    """./.env is read before anything else; a FIFO there blocked open() forever."""
+    os.mkfifo(tmp_path / ".env")
+    r = kms(tmp_path, "--path", str(tmp_path / "wallet.dat"), "export", timeout=60)
+    assert r.error().endswith(".env: not a regular file")
+
+
+def test_fifo_as_the_journal_is_refused(tmp_path):
+    """The journal is opened read-write: a FIFO there opened at once and the first read then
+    waited for ever. Run in a thread so that a regression fails instead of hanging."""
+    from kms_ref.daemon.journal import Journal, JournalError
+
+    os.mkfifo(tmp_path / "journal")
+    outcome = []
+
+    def open_it():
+        try:
+            Journal(str(tmp_path / "journal")).open()
+            outcome.append("opened")
+        except JournalError as e:
+            outcome.append(str(e))
+
+    thread = threading.Thread(target=open_it, daemon=True)
+    thread.start()
+    thread.join(30)
+    assert outcome == ["cannot open the journal %s: not a regular file" % (tmp_path / "journal")]
+
+
 def test_edited_scrypt_parameters_are_refused_at_once(tmp_path):
     """"p": 2000000 is about four hours of scrypt per command; this must answer within the timeout."""
     wallet, _ = cheap_wallet(tmp_path)

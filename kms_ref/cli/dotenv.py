@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import re
 
+from kms_ref.store.atomic_file import open_regular
+
 _LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$")
 
 
@@ -39,8 +41,8 @@ def parse(text: str) -> dict:
 def load(path: str, environ=None) -> bool:
     """Set the file's variables that are not set yet. False when the file does not exist."""
     environ = os.environ if environ is None else environ
-    try:
-        with open(os.path.expanduser(path), encoding="utf-8") as f:
+    try:   # a FIFO at the path would block open() forever: only a regular file is read
+        with open(open_regular(os.path.expanduser(path)), encoding="utf-8") as f:
             text = f.read()
     except FileNotFoundError:
         return False

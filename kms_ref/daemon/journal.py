@@ -65,7 +65,7 @@ from kms_ref.daemon.journal_events import (BROADCAST, FAILED, IN_DOUBT, MAX_ID_B
 from kms_ref.daemon.journal_index import Run, Settled
 from kms_ref.daemon.journal_store import (MANIFEST, checkpoint, folded_prefix, history_dir, load_manifest,
                                           remove_garbage)
-from kms_ref.store.atomic_file import PRIVATE_FILE_MODE, make_private_dir
+from kms_ref.store.atomic_file import make_private_dir, open_regular
 
 __all__ = ["BROADCAST", "FAILED", "IN_DOUBT", "NOT_SENT", "REPORTED", "RESULTS", "SIGNING", "SUFFIX",
            "Journal", "JournalError", "JournalLocked", "iso_now", "journal_path"]
@@ -116,7 +116,7 @@ class Journal:
     def open(self) -> "Journal":
         make_private_dir(os.path.dirname(self.path))
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, PRIVATE_FILE_MODE)
+            fd = open_regular(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND)  # a FIFO: refused
         except OSError as e:
             raise JournalError("cannot open the journal %s: %s" % (self.path, e.strerror)) from None
         try:

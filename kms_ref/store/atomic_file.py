@@ -17,6 +17,7 @@ be half-way through.
 from __future__ import annotations
 
 import os
+import stat
 from typing import Iterable
 
 PRIVATE_DIR_MODE = 0o700
@@ -35,6 +36,27 @@ def make_private_dir(directory: str) -> None:
     except FileExistsError:
         return
     os.chmod(directory, PRIVATE_DIR_MODE)  # ours: mkdir's mode is filtered by the umask
+
+
+class NotRegularFile(OSError):
+    """The path names a FIFO, a device, a socket or a directory, not a file."""
+
+    def __init__(self):
+        super().__init__("not a regular file")
+        self.strerror = "not a regular file"
+
+
+def open_regular(path: str, flags: int = os.O_RDONLY, mode: int = PRIVATE_FILE_MODE) -> int:
+    """os.open(path, flags) that refuses anything but a regular file, and never blocks doing so.
+
+    open(2) of a FIFO for reading waits for a writer — forever, if none comes. O_NONBLOCK makes
+    it return at once (for a regular file the flag changes nothing); fstat then says what was
+    opened, with no window between a check and the open. Raises NotRegularFile (an OSError)."""
+    fd = os.open(path, flags | os.O_CLOEXEC | os.O_NONBLOCK, mode)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotRegularFile()
+    return fd
 
 
 def write_atomic(path: str, chunks: Iterable[bytes]) -> None:

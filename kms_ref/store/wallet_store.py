@@ -28,11 +28,10 @@ New entries go first, as in tatum-kms, which stores `{...newEntry, ...existingSt
 from __future__ import annotations
 
 import os
-import stat
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Tuple, Union
 
-from kms_ref.store.atomic_file import make_private_dir, remove_stale_temps, write_atomic
+from kms_ref.store.atomic_file import make_private_dir, open_regular, remove_stale_temps, write_atomic
 from kms_ref.store.filelock import DEFAULT_TIMEOUT, locked
 from kms_ref.store.errors import NoSuchWallet, StoreError
 from kms_ref.store.native_file import SCRYPT_N, SCRYPT_P, SCRYPT_R, NativeFile
@@ -289,21 +288,16 @@ class WalletStore:
             raise StoreError(f"wallet file {self.path} is locked: {e}") from None
 
     def _open_fd(self, missing_ok: bool = False) -> Optional[int]:
-        """The wallet file, opened for reading. O_NONBLOCK so that a FIFO (or a device) at the
-        path is refused below instead of blocking open() forever; for a regular file the flag
-        changes nothing."""
+        """The wallet file, opened for reading; a FIFO (or a device) at the path is refused
+        instead of blocking open() forever (`atomic_file.open_regular`)."""
         try:
-            fd = os.open(self._target, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+            return open_regular(self._target)
         except FileNotFoundError:
             if missing_ok:
                 return None
             raise StoreError(f"wallet file {self.path} does not exist") from None
         except OSError as e:
             raise StoreError(f"wallet file {self.path} is not readable: {e.strerror}") from None
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise StoreError(f"wallet file {self.path} is not readable: not a regular file")
-        return fd
 
     def _detect(self, fd: int) -> str:
         head = os.pread(fd, 64, 0).lstrip()
