@@ -44,6 +44,7 @@ import tempfile
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 from kms_ref.daemon.journal_events import BROADCAST, FAILED, IN_DOUBT, Entry
+from kms_ref.daemon.journal_store import replacement
 
 MAGIC = b"kms_ref settled\x01"
 HEADER = struct.Struct(">16sQQQ")
@@ -138,46 +139,32 @@ class Run:
 def write_run(path: str, records: Iterable[Record], checkpoint=lambda: None) -> int:
     """Write `records` (sorted by (key, id), no repeats) as the run file `path`, atomically: a
     temporary file beside it, fsync, rename. The number of records written."""
-    directory = os.path.dirname(path)
-    temp_path = path + ".tmp"
-    fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out, tempfile.TemporaryFile(dir=directory) as heap:
-            out.write(bytes(HEADER_SIZE))
-            out.flush()
-            checkpoint()   # a torn temporary file
-            fences, count, heap_size, buffer = [], 0, 0, []
-            for key, pending_id, state, first, last in records:
-                if count % BLOCK_RECORDS == 0:
-                    fences.append(key)
-                buffer.append(RECORD.pack(key, state, len(pending_id), heap_size.to_bytes(5, "big"), first, last))
-                heap.write(pending_id)
-                heap_size += len(pending_id)
-                count += 1
-                if len(buffer) == 8192:
-                    out.write(b"".join(buffer))
-                    buffer = []
-            out.write(b"".join(buffer))
-            fences_at = HEADER_SIZE + count * RECORD_SIZE
-            out.write(b"".join(fences))
-            heap.seek(0)
-            while True:
-                chunk = heap.read(1 << 20)
-                if not chunk:
-                    break
-                out.write(chunk)
-            out.seek(0)
-            out.write(HEADER.pack(MAGIC, count, fences_at, fences_at + len(fences) * KEY_SIZE))
-            out.flush()
-            os.fsync(out.fileno())
-        checkpoint()
-        os.replace(temp_path, path)
-    except BaseException:
-        try:
-            os.unlink(temp_path)
-        except FileNotFoundError:
-            pass
-        raise
+    with replacement(path, checkpoint) as out, tempfile.TemporaryFile(dir=os.path.dirname(path)) as heap:
+        out.write(bytes(HEADER_SIZE))
+        out.flush()
+        checkpoint()   # a torn temporary file
+        fences, count, heap_size, buffer = [], 0, 0, []
+        for key, pending_id, state, first, last in records:
+            if count % BLOCK_RECORDS == 0:
+                fences.append(key)
+            buffer.append(RECORD.pack(key, state, len(pending_id), heap_size.to_bytes(5, "big"), first, last))
+            heap.write(pending_id)
+            heap_size += len(pending_id)
+            count += 1
+            if len(buffer) == 8192:
+                out.write(b"".join(buffer))
+                buffer = []
+        out.write(b"".join(buffer))
+        fences_at = HEADER_SIZE + count * RECORD_SIZE
+        out.write(b"".join(fences))
+        heap.seek(0)
+        while True:
+            chunk = heap.read(1 << 20)
+            if not chunk:
+                break
+            out.write(chunk)
+        out.seek(0)
+        out.write(HEADER.pack(MAGIC, count, fences_at, fences_at + len(fences) * KEY_SIZE))
     return count
 
 

@@ -32,6 +32,7 @@ the tests.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -116,18 +117,19 @@ def save_manifest(directory: str, manifest: Manifest) -> None:
     write_file(os.path.join(directory, MANIFEST), [json.dumps(data, indent=1, sort_keys=True).encode("ascii")])
 
 
-def write_file(path: str, chunks) -> None:
-    """Write `chunks` as `path`, atomically: `path`.tmp, fsync, rename, fsync of the directory."""
+@contextlib.contextmanager
+def replacement(path: str, crash_point=checkpoint):
+    """A new file for `path`, written in the with-block: `path`.tmp (0600), then flushed,
+    fsync'ed, `crash_point()`, and renamed over `path` — or deleted, if the block raises, with
+    `path` left as it was. The caller fsyncs the directory when the rename must survive a crash."""
     temp_path = path + TEMP_SUFFIX
     fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, PRIVATE_FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-                f.flush()
-                checkpoint()   # a torn temporary file
+            yield f
+            f.flush()
             os.fsync(f.fileno())
-        checkpoint()
+        crash_point()
         os.replace(temp_path, path)
     except BaseException:
         try:
@@ -135,6 +137,15 @@ def write_file(path: str, chunks) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def write_file(path: str, chunks) -> None:
+    """Write `chunks` as `path`, atomically: `path`.tmp, fsync, rename, fsync of the directory."""
+    with replacement(path) as f:
+        for chunk in chunks:
+            f.write(chunk)
+            f.flush()
+            checkpoint()   # a torn temporary file
     checkpoint()
     fsync_directory(os.path.dirname(path))
 
