@@ -59,11 +59,7 @@ def ask_json(source: str, method: str, url: str, body: Optional[bytes] = None,
     """The JSON object of a 2xx answer. `error_text(data)` turns a non-2xx JSON answer into the
     service's own words (its error code and message); without it, the raw text is shown."""
     secrets = list(secrets)
-    host = urllib.parse.urlsplit(url).netloc
-    try:
-        answer = exchange(method, url, body, headers, timeout)
-    except HttpError as e:
-        raise SourceError(source, "unreachable: %s" % reason_from(str(e), secrets)) from None
+    host, answer = _ask(source, method, url, body, headers, timeout, secrets)
     try:
         data = json.loads(answer.body.decode("utf-8")) if answer.body else None
     except (UnicodeDecodeError, ValueError):
@@ -83,13 +79,17 @@ def ask_text(source: str, method: str, url: str, headers: Optional[dict] = None,
              timeout: float = DEFAULT_TIMEOUT, secrets: Iterable[Optional[str]] = ()) -> str:
     """The text of a 2xx answer (the EC2 metadata service answers plain text)."""
     secrets = list(secrets)
-    host = urllib.parse.urlsplit(url).netloc
-    try:
-        answer = exchange(method, url, None, headers, timeout)
-    except HttpError as e:
-        raise SourceError(source, "unreachable: %s" % reason_from(str(e), secrets)) from None
+    host, answer = _ask(source, method, url, None, headers, timeout, secrets)
     text = answer.body.decode("utf-8", "replace")
     if not 200 <= answer.status < 300:
         raise SourceError(source, "%s answered HTTP %d: %s" % (
             host, answer.status, reason_from(text or "no message", secrets)))
     return text
+
+
+def _ask(source, method, url, body, headers, timeout, secrets) -> tuple:
+    """(host, answer) of one exchange; a network failure is the source's error, secrets hidden."""
+    try:
+        return urllib.parse.urlsplit(url).netloc, exchange(method, url, body, headers, timeout)
+    except HttpError as e:
+        raise SourceError(source, "unreachable: %s" % reason_from(str(e), secrets)) from None
