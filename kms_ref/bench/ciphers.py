@@ -28,6 +28,8 @@ import statistics
 import time
 import timeit
 
+from kms_ref.bench.units import fmt_seconds
+
 KEY, IV, NONCE = hashlib.sha256(b"kms_ref bench AES key").digest(), bytes(range(16)), bytes(12)
 MiB = 1 << 20
 CBC_MIN_MIB_S, CBC_MIN_PYAES_RATIO, GCM_MIN_MIB_S = 6.0, 20.0, 3.0
@@ -50,14 +52,6 @@ def _seconds(fn) -> float:
     number, _ = timer.autorange()
     number = max(1, number // 5)
     return statistics.median(t / number for t in timer.repeat(repeat=3, number=number))
-
-
-def _fmt(seconds: float) -> str:
-    if seconds >= 0.1:
-        return "%8.3f s " % seconds
-    if seconds >= 1e-3:
-        return "%8.2f ms" % (seconds * 1e3)
-    return "%8.1f µs" % (seconds * 1e6)
 
 
 @contextlib.contextmanager
@@ -198,7 +192,7 @@ def report(results: dict) -> str:
              "byte-sliced path off):", "",
              "%-44s %11s %10s" % ("operation", "time", "MiB/s")]
     for name in seconds:
-        lines.append("%-44s %s %10.2f" % (name, _fmt(seconds[name]), _mib_s(results, name)))
+        lines.append("%-44s %s %10.2f" % (name, fmt_seconds(seconds[name]), _mib_s(results, name)))
     lines.append("")
     cbc = _mib_s(results, "cbc_decrypt_256KiB")
     lines.append("CBC decryption: %.2f MiB/s (target ≥ %.0f MiB/s: %s), %.1f× block by block"

@@ -30,6 +30,8 @@ import tempfile
 import time
 import timeit
 
+from kms_ref.bench.units import fmt_seconds
+
 TARGETS = {  # (operation, comparison): how many times faster kms_ref must be
     ("pubkey_from_seckey", "python-ecdsa"): 3.3,
     ("ecdsa_sign", "python-ecdsa"): 3.3,
@@ -62,14 +64,6 @@ def _short_timer(fn):
     number, elapsed = timer.autorange()
     number = max(1, int(number * 0.02 / max(elapsed, 1e-9)))
     return lambda: timer.timeit(number) / number
-
-
-def _fmt(seconds: float) -> str:
-    if seconds >= 0.1:
-        return "%8.3f s " % seconds
-    if seconds >= 1e-3:
-        return "%8.2f ms" % (seconds * 1e3)
-    return "%8.1f µs" % (seconds * 1e6)
 
 
 def _p2wpkh_pending(n_inputs: int, seckey: bytes):
@@ -277,7 +271,7 @@ def report(results) -> str:
         extra = ""
         if name == "aes256_gcm_64KiB":
             extra = "   %.2f MB/s" % (64 * 1024 / seconds / 1e6)
-        lines.append("%-24s %s %12.0f%s" % (name, _fmt(seconds), 1 / seconds, extra))
+        lines.append("%-24s %s %12.0f%s" % (name, fmt_seconds(seconds), 1 / seconds, extra))
     others = [lib for lib in results if lib not in ("kms_ref", "ratios")]
     if not others:
         lines += ["", "(python-ecdsa, btclib and coincurve are not installed: no comparison this run)"]
@@ -293,7 +287,7 @@ def report(results) -> str:
                 target = "  target within %.0f×: %s" % (LIBSECP_SIGN_MAX_RATIO,
                                                       "met" if 1 / ratio <= LIBSECP_SIGN_MAX_RATIO else "MISSED")
             relation = "%.2f× faster" % ratio if ratio >= 1 else "%.1f× slower" % (1 / ratio)
-            lines.append("  %-22s %s  kms_ref is %s%s" % (name, _fmt(seconds), relation, target))
+            lines.append("  %-22s %s  kms_ref is %s%s" % (name, fmt_seconds(seconds), relation, target))
     bip32 = 1 / ours["bip32_public_child"]
     tx100 = ours["sign_100_input_p2wpkh"]
     lines += ["", "BIP32 public derivation: %.0f/s (target ≥ 2,000/s: %s)" % (bip32, "met" if bip32 >= 2000 else "MISSED"),
