@@ -156,7 +156,7 @@ def _without_key_tables(verify, *args, parsed: bool = False):
 
     saved, ecmult.KEY_TABLE_AFTER = ecmult.KEY_TABLE_AFTER, float("inf")
     if not parsed:
-        secp256k1._parse_pubkey.cache_clear()
+        secp256k1.forget_pubkeys()
     try:
         return verify(*args)
     finally:

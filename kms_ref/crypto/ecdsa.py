@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kms_ref.crypto.blinding import scalar_inverse
+from kms_ref.crypto.ecdsa_compressed_key import verify_compressed_key
 from kms_ref.crypto.ecmult import double_mul_jacobian, point_mul_g_x
 from kms_ref.crypto.rfc6979 import rfc6979_nonces
-from kms_ref.crypto.secp256k1 import N, P, parse_pubkey, scalar_from_bytes
+from kms_ref.crypto.secp256k1 import N, P, known_pubkey, parse_pubkey, scalar_from_bytes
 
 HALF_N = N // 2  # BIP62: a signature is "low S" when s <= n/2
 
@@ -136,14 +137,26 @@ def ecdsa_verify_rs(Q, msg32: bytes, r: int, s: int) -> bool:
 def ecdsa_verify(pubkey: bytes, msg32: bytes, der_sig: bytes) -> bool:
     """True when der_sig is a valid, strictly encoded, low-S signature of msg32 by pubkey (SEC 1
     encoding, 33 or 65 bytes). Any malformed signature or public key gives False, not an error;
-    only a msg32 that is not 32 bytes raises ValueError (that is the caller's bug)."""
+    only a msg32 that is not 32 bytes raises ValueError (that is the caller's bug).
+
+    A compressed key not seen recently is not decompressed: `verify_compressed_key` checks the
+    signature without y's square root (and learns y when it is valid). Otherwise the key is
+    parsed, or found among the recently parsed, and `ecdsa_verify_rs` decides."""
     if not isinstance(msg32, (bytes, bytearray)) or len(msg32) != 32:
         raise ValueError("the signed message must be a 32-byte digest")
     try:
         r, s = der_decode_sig(der_sig)
-        Q = parse_pubkey(pubkey)
     except ValueError:
         return False
     if s > HALF_N:
+        return False
+    if (isinstance(pubkey, (bytes, bytearray)) and len(pubkey) == 33 and pubkey[0] in (2, 3)
+            and known_pubkey(bytes(pubkey)) is None):
+        verdict = verify_compressed_key(bytes(pubkey), msg32, r, s)
+        if verdict is not None:
+            return verdict
+    try:
+        Q = parse_pubkey(pubkey)
+    except ValueError:
         return False
     return ecdsa_verify_rs(Q, msg32, r, s)

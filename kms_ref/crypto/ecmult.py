@@ -42,7 +42,7 @@ from kms_ref.crypto.secp256k1 import point_mul as plain_point_mul
 
 __all__ = [
     "precompute_g", "point_mul_g", "point_mul_g_jacobian", "point_mul_g_x", "point_mul_g_add",
-    "double_mul", "double_mul_jacobian", "point_mul", "to_affine_batch",
+    "double_mul", "double_mul_jacobian", "mul_g_and_mul", "point_mul", "to_affine_batch",
 ]
 
 # --- the tables of G ------------------------------------------------------------------------
@@ -179,6 +179,19 @@ def double_mul_jacobian(u1: int, u2: int, Q):
 def double_mul(u1: int, u2: int, Q):
     """u1·G + u2·Q as an affine point (None for infinity); variable time, public inputs only."""
     return to_affine(double_mul_jacobian(u1, u2, Q))
+
+
+def mul_g_and_mul(u1: int, u2: int, Q) -> tuple:
+    """u1·G and u2·Q apart, for a verifier that combines them itself
+    (`kms_ref.crypto.ecdsa_compressed_key`): u1·G as Chudnovsky (X, Y, Z², Z³) by the comb of G,
+    u2·Q in Jacobian coordinates by GLV + wNAF. Q may also lie on a curve y² = x³ + 7·c⁶ isomorphic
+    to secp256k1 by (x, y) ↦ (c²x, c³y): no formula uses b, and λ acts there as β·x still.
+    Variable time, public inputs only; raises EqualX in the rare case of
+    `comb_add`, where the caller falls back on the plain multiplication."""
+    u1, u2 = u1 % N, u2 % N
+    g_table, w = _g_table()
+    return (comb_add(g_table, w, comb_windows(u1, w)) if u1 else ZERO,
+            _mul_glv_jacobian(u2, Q))
 
 
 # --- tables for public keys that verify many signatures -----------------------------------
