@@ -12,7 +12,9 @@ Two kinds of input, two kinds of method (SECURITY.md, "Timing side channels"):
 - Public inputs — signature verification, u1·G + u2·Q — go through `double_mul` and
   `double_mul_jacobian`, whose time may follow their inputs: the comb for u1 without blinding,
   GLV + wNAF for u2·Q (`kms_ref.crypto.wnaf`, also `point_mul` here), and a comb table of its own
-  for a key that verifies many signatures (`_key_table`).
+  for a key that verifies many signatures (`_key_table`). `mul_g_and_mul` hands the two
+  products over apart, for the verifier that needs no square root of a compressed key
+  (`kms_ref.crypto.ecdsa_compressed_key`).
 
 Tables are built on first use, under a lock, so that threads arriving together wait for one
 build and never see a table before it exists: the small G table (w = 6, 2 × 22 rows × 64
