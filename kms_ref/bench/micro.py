@@ -9,8 +9,9 @@ kms_ref imports none of them.
 
 Targets (issues "Speed" and "Speed, round two" §4, with the nonce-independent schedule in place):
 sign ≥ 3.3× python-ecdsa and ≥ 1.6× btclib; verify with a key seen for the first time ≥ 2.8×
-python-ecdsa and ≥ 1.8× btclib — reported twice, with the key's parsing (a square root mod p,
-which every library's `verify` from bytes does) and with the key handed over parsed; public
+python-ecdsa and ≥ 1.8× btclib — reported twice, with the key given as bytes (the other
+libraries decompress it, a square root mod p; kms_ref needs none, `ecdsa_compressed_key`) and
+with the key handed over parsed; public
 key ≥ 3.3× python-ecdsa; sign
 within 8× of libsecp256k1; BIP32 public derivation ≥ 2,000/s; a 100-input P2WPKH transaction
 signed (and every input verified) in ≤ 0.1 s. `--side-channel` measures whether signing time
@@ -147,10 +148,11 @@ def kms_ref_cases(tmp: str):
 
 def _without_key_tables(verify, *args, parsed: bool = False):
     """A verification as for a key seen once: no per-key comb table (`ecmult._key_table`) and,
-    unless `parsed`, the public key parsed again (`secp256k1.parse_pubkey` remembers recent
-    keys; the other libraries' `ecdsa_verify` parse theirs on every call too — a square root mod
-    p for a compressed key). `ecdsa_verify_parsed_key` hands every library the parsed key: the
-    verification alone. `ecdsa_verify_same_key` shows the repeated-key case — the inputs of one
+    unless `parsed`, the memory of recent keys emptied (`secp256k1.forget_pubkeys`), so that
+    the key comes as bytes never seen: the other libraries' `ecdsa_verify` decompress theirs on
+    every call — a square root mod p — where kms_ref verifies without one
+    (`kms_ref.crypto.ecdsa_compressed_key`). `ecdsa_verify_parsed_key` hands every library the
+    parsed key: the verification alone. `ecdsa_verify_same_key` shows the repeated-key case — the inputs of one
     transaction — where kms_ref reuses both the parsed key and a comb table of it."""
     from kms_ref.crypto import ecmult, secp256k1
 

@@ -19,7 +19,14 @@ the addition's Z², U2, S2, H² (within 2% of each other); w = 4 (+3%) and w = 6
 the powers of two shifted in before each addition (+0.5%); and adding u1·G's digits into this
 loop as a width-14 NAF read from the first rows of G's comb table (1% slower than the comb that
 `ecmult.double_mul_jacobian` keeps: 18 of this loop's mixed additions, each first scaling the
-point onto the table's curve, cost more than 19 Chudnovsky additions and one final addition).
+point onto the table's curve, cost more than 19 Chudnovsky additions and one final addition);
+the doubling counts worked out before the loop, with 2S as S << 1 (+0.7%); pow(x, 2, p) for a
+square (slower than x * x % p); a fold before each `% p` (no faster: a 512-bit `% p` costs
+0.26–0.32 µs here, a fold 0.15 µs and the `% p` of its 290-bit result 0.10 µs).
+
+Where a verification's time goes (0.80 ms with the big G table): this k·Q 0.63 ms, of which the
+reductions are about a third; u1·G by the comb 0.11 ms; the inversions of s mod n and, for a
+compressed key seen once, of T mod p (`kms_ref.crypto.ecdsa_compressed_key`) 0.02 ms each.
 """
 
 from __future__ import annotations
