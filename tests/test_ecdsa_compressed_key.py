@@ -162,3 +162,18 @@ def test_the_cases_left_to_the_plain_way():
         assert plain_verdict(pubkey, msg32, r, s) is valid
         forget_pubkeys()
         assert ecdsa_verify(pubkey, msg32, der_encode_sig(r, s)) is valid
+
+
+def test_the_memory_of_parsed_keys_is_bounded_and_least_recently_used_first(monkeypatch):
+    from kms_ref.crypto import secp256k1
+
+    monkeypatch.setattr(secp256k1, "_PUBKEYS_MAX", 3)
+    forget_pubkeys()
+    keys = [ser_p(point_mul(k, G)) for k in range(1, 6)]
+    for key in keys[:3]:
+        parse_pubkey(key)
+    parse_pubkey(keys[0])  # now the most recently used
+    parse_pubkey(keys[3])  # pushes out keys[1], the least recently used
+    assert [known_pubkey(key) is not None for key in keys] == [True, False, True, True, False]
+    forget_pubkeys()
+    assert all(known_pubkey(key) is None for key in keys)

@@ -150,11 +150,12 @@ def ecdsa_verify(pubkey: bytes, msg32: bytes, der_sig: bytes) -> bool:
         return False
     if s > HALF_N:
         return False
-    if (isinstance(pubkey, (bytes, bytearray)) and len(pubkey) == 33 and pubkey[0] in (2, 3)
-            and known_pubkey(bytes(pubkey)) is None):
-        verdict = verify_compressed_key(bytes(pubkey), msg32, r, s)
-        if verdict is not None:
-            return verdict
+    if isinstance(pubkey, (bytes, bytearray)) and len(pubkey) == 33 and pubkey[0] in (2, 3):
+        pubkey = bytes(pubkey)
+        if known_pubkey(pubkey) is None:
+            verdict = verify_compressed_key(pubkey, msg32, r, s)
+            if verdict is not None:
+                return verdict
     try:
         Q = parse_pubkey(pubkey)
     except ValueError:
