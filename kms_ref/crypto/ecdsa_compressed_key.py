@@ -5,15 +5,15 @@ of v = x³ + 7, which is 253 squarings: 0.1–0.15 ms, an eighth of a verificati
 checks a signature with no square root, and finds y on the way when the signature is valid.
 All arithmetic is mod p; Q = (x, y) is the key, y² = v, and y is unknown.
 
-1. A twin of Q that needs no root. The isomorphism ψ(X, Y) = (y²·X, y³·Y) maps secp256k1 onto
-   the curve E_v: Y² = X³ + 7·v³, and Q to Q_v = ψ(Q) = (v·x, v²): only y² = v and y⁴ = v²
-   appear. ψ respects addition, and it commutes with the endomorphism (x, y) ↦ (β·x, y), so
+1. A twin of Q that needs no root. The isomorphism ψ(x_P, y_P) = (y²·x_P, y³·y_P) maps
+   secp256k1 onto the curve E_v: Y² = X³ + 7·v³, and Q to Q_v = ψ(Q) = (v·x, v²): only y² = v
+   and y⁴ = v² appear. ψ respects addition, and it commutes with the endomorphism (x, y) ↦ (β·x, y), so
    u2·Q_v = ψ(u2·Q) is computed by the very formulas and GLV split used for secp256k1 (none of
    them uses b). With B = u2·Q = (xb, yb) and u2·Q_v = (Xv, Yv):
        xb = Xv / v,    yb = Yv / y³ = Yv / (v·y).
 
 2. The check without y. With A = u1·G = (xa, ya), the signature is valid when x(A + B) = ρ for
-   ρ = r or ρ = r + n (the two x below p that reduce to r). The chord through A and B gives
+   ρ = r or ρ = r + n (the x values that reduce to r; r + n only when it is below p). The chord through A and B gives
    x(A + B) = ((yb − ya)/(xb − xa))² − xa − xb; expanding, with ya² = xa³ + 7, yb² = xb³ + 7:
        x(A + B) = ρ   ⇔   2·ya·yb = xa³ + xb³ + 14 − (ρ + xa + xb)·(xb − xa)²  =: T,
    and T needs no y. When it holds, T = 2·ya·yb ≠ 0 (no point of secp256k1 has y = 0), so
@@ -23,7 +23,9 @@ All arithmetic is mod p; Q = (x, y) is the key, y² = v, and y is unknown.
 3. The verdict. The signature is valid exactly when c is the key's y: c² = v and c has the
    parity the key's prefix says (02 even, 03 odd). If ρ is right, c = y by step 2; if c² = v
    with the right parity, c = y, and step 2 read backwards gives x(A + B) = ρ. When v is not a
-   square the key is invalid — no c squares to v — and the answer is False, as parsing says.
+   square the key is invalid: there is no y, E_v is then the quadratic twist and what the
+   multiplication returns means nothing — but no c squares to v, so the answer is False, as
+   parsing says.
 
 In projective form there is one inversion: with A = (Xa, Ya, Za², Za³) (Chudnovsky) and
 u2·Q_v = (Xb, Yb, Zb) (Jacobian), put α = v·Xa·Zb², β = Xb·Za², δ = Za²·Zb², so that
@@ -32,12 +34,13 @@ v·xa = α/δ and Xv = β/δ. Multiplying T by v³·δ³, and using α³ + β³ 
     T' = T·v³·δ³ = αβ(α + β) + 14·(vδ)³ − ρ·vδ·(β − α)²,    c = 2·Ya·Yb·v²·Za³·Zb³ / T'.
 
 Measured: a verification against a key seen for the first time takes as long as one against a
-parsed key, plus 0.01 ms (the inversion of T' and two dozen products), where parsing cost
-0.1–0.15 ms. The cases the chord does not cover — u1 = 0 (A at infinity), A = ±B, u2·Q_v at
+parsed key, plus about 3% (0.02 ms: the inversion of T' and two dozen products), where parsing
+cost 0.1–0.15 ms. The cases the chord does not cover — u1 = 0 (A at infinity), A = ±B, u2·Q_v at
 infinity, a comb that meets an equal x — answer None: the caller then parses the key and
-verifies the plain way (`ecdsa.ecdsa_verify_rs`). tests/test_ecdsa.py checks every verdict
-against that plain way: Wycheproof's cases with their keys compressed, random signatures and
-tampered ones, the wrong parity, x not on the curve, and a signature whose x(R) is r + n.
+verifies the plain way (`ecdsa.ecdsa_verify_rs`). tests/test_ecdsa_compressed_key.py checks
+every verdict against that plain way: Wycheproof's cases with their keys compressed, random
+signatures and tampered ones, the wrong parity, x off the curve, and a signature whose x(R) is
+r + n.
 """
 
 from __future__ import annotations
