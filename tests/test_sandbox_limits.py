@@ -14,15 +14,9 @@ from kms_ref.sandbox.server import SandboxHandle, SandboxServer, start_sandbox
 from kms_ref.sandbox.ledger import Ledger
 from kms_ref.tx.transaction import parse_hex
 from tests.cli_helpers import REPO
-from tests.test_sandbox import API_KEY, Api, Key, funded, queue_payment, sign
+from tests.test_sandbox import API_KEY, Api, Key, funded, queue_payment, sandbox, sign  # noqa: F401 (sandbox: the fixture)
 
 DEADLINE = 20     # seconds a socket waits: a hang fails the test instead of stalling it
-
-
-@pytest.fixture
-def sandbox():
-    with start_sandbox(api_key=API_KEY) as handle:
-        yield handle
 
 
 def raw_exchange(handle, data: bytes) -> bytes:

@@ -3,7 +3,6 @@ from a Taproot address and a P2WPKH one to Taproot addresses, a real `kms-ref da
 signs and broadcasts it, the sandbox's script check accepts it — and so does btclib's script
 interpreter when it is importable. A bad Schnorr signature is refused with 403."""
 
-import pytest
 
 from kms_ref.crypto.keys import pubkey_from_seckey
 from kms_ref.daemon.cycle import TAPROOT_AUX_RAND
@@ -12,7 +11,6 @@ from kms_ref.encoding.wif import wif_encode
 from kms_ref.hd import bip86
 from kms_ref.hd.addresses import address_from_pubkey
 from kms_ref.hd.chains import get_chain
-from kms_ref.sandbox.server import start_sandbox
 from kms_ref.store import WalletStore
 from kms_ref.tx.bitcore_json import parse_bitcore_json
 from kms_ref.tx.pending import sign_pending
@@ -21,19 +19,10 @@ from kms_ref.tx.verify import verify_transaction
 from tests import independent
 from tests.cli_helpers import PASSWORD, kms
 from tests.test_cli import CHEAP_SCRYPT
-from tests.test_sandbox import API_KEY, Api
+from tests.test_sandbox import API_KEY, Api, sandbox  # noqa: F401 (sandbox: the fixture)
 
 TESTNET = get_chain("BTC", True)
 MNEMONIC = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
-
-
-@pytest.fixture
-def sandbox():
-    handle = start_sandbox(api_key=API_KEY)
-    try:
-        yield handle
-    finally:
-        handle.stop()
 
 
 def taproot_key(index):
