@@ -150,14 +150,17 @@ def ecdsa_verify(pubkey: bytes, msg32: bytes, der_sig: bytes) -> bool:
         return False
     if s > HALF_N:
         return False
+    Q = None
     if isinstance(pubkey, (bytes, bytearray)) and len(pubkey) == 33 and pubkey[0] in (2, 3):
         pubkey = bytes(pubkey)
-        if known_pubkey(pubkey) is None:
+        Q = known_pubkey(pubkey)
+        if Q is None:
             verdict = verify_compressed_key(pubkey, msg32, r, s)
             if verdict is not None:
                 return verdict
-    try:
-        Q = parse_pubkey(pubkey)
-    except ValueError:
-        return False
+    if Q is None:
+        try:
+            Q = parse_pubkey(pubkey)
+        except ValueError:
+            return False
     return ecdsa_verify_rs(Q, msg32, r, s)
