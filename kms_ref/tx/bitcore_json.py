@@ -21,11 +21,10 @@ BCH — `"<unsigned raw tx hex>:<JSON list of input amounts>"`: no previous scri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import List, NamedTuple, Optional
 
 from kms_ref.encoding.bounded_json import parse_json
-from kms_ref.tx.transaction import SEQUENCE_FINAL, Transaction, TxIn, TxOut, parse_hex
+from kms_ref.tx.transaction import SEQUENCE_FINAL, Record, Transaction, TxIn, TxOut, parse_hex
 
 MAX_SAFE_INTEGER = 2 ** 53 - 1       # JavaScript Number.MAX_SAFE_INTEGER
 BCH_SATOSHI_MAX = 21 * 10 ** 14      # bitcoincashjs2-lib types.js SATOSHI_MAX
@@ -37,13 +36,16 @@ class PrevOut(NamedTuple):
     script_pubkey: bytes
 
 
-@dataclass
-class BitcoreTransaction:
-    tx: Transaction
-    prevouts: List[PrevOut]
-    change_script: Optional[bytes] = None
-    change_index: Optional[int] = None
-    fee: Optional[int] = None
+class BitcoreTransaction(Record):
+    FIELDS = ("tx", "prevouts", "change_script", "change_index", "fee")
+
+    def __init__(self, tx: Transaction, prevouts: List[PrevOut], change_script: Optional[bytes] = None,
+                 change_index: Optional[int] = None, fee: Optional[int] = None):
+        self.tx = tx
+        self.prevouts = prevouts
+        self.change_script = change_script
+        self.change_index = change_index
+        self.fee = fee
 
 
 # --- field checks (one message style: where, what is wrong) ---
