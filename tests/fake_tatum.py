@@ -75,6 +75,7 @@ class FakeTatum:
         self.known_txids = set()     # what GET /v3/{chain}/transaction/{txid} finds (the "network")
         self.calls = []
         self.broadcast_ids = set()
+        self.on_call = None          # called with each Call as it arrives, before it is answered
         self._scripts = []           # [method, path prefix, action]
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -180,6 +181,8 @@ class FakeTatum:
                 call = Call(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 with fake._lock:
                     fake.calls.append(call)
+                if fake.on_call is not None:
+                    fake.on_call(call)
                 action = fake._take_action(self.command, self.path)
                 if isinstance(action, Sleep):
                     time.sleep(action.seconds)

@@ -39,8 +39,10 @@ FAST = "1"                       # KMS_REF_HTTP_TIMEOUT for the fault tests, sec
 
 BTC_1 = SIGN[8]      # BTC testnet, one P2WPKH input, one key
 LTC_1 = SIGN[33]     # LTC testnet, one P2SH-P2WPKH input, one key
+DOGE_1 = SIGN[10]    # DOGE testnet, one key
 assert (BTC_1["chain"], BTC_1["testnet"], len(BTC_1["privateKeys"])) == ("BTC", True, 1)
 assert (LTC_1["chain"], LTC_1["testnet"], len(LTC_1["privateKeys"])) == ("LTC", True, 1)
+assert (DOGE_1["chain"], DOGE_1["testnet"], len(DOGE_1["privateKeys"])) == ("DOGE", True, 1)
 
 
 # -- helpers ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ the bytes that were written. Compaction is killed at each of its steps in turn w
 SIGKILL, by KMS_REF_JOURNAL_CRASH_AT=N (journal_store.py: the N-th checkpoint kills the process).
 """
 
+import errno
 import gzip
 import json
 import os
@@ -14,11 +15,12 @@ import random
 import shutil
 import subprocess
 import sys
+import threading
 
 import pytest
 
 from kms_ref.daemon import journal as journal_module
-from kms_ref.daemon.journal import IN_DOUBT, Journal, journal_path
+from kms_ref.daemon.journal import IN_DOUBT, Journal, JournalError, journal_path
 from kms_ref.daemon.journal_audit import History
 from kms_ref.daemon.journal_events import Fold, parse_line
 from kms_ref.daemon.journal_index import Run, id_key, merge_records, write_run
@@ -293,6 +295,64 @@ def test_intent_is_durable_before_record_returns_and_results_ride_on_the_next(tm
         journal.sync()
         journal.sync()
         assert synced[-1] == os.path.getsize(path) and len(synced) == 3
+
+
+def test_intend_returns_before_its_fsync_and_wait_durable_waits_for_it(tmp_path, monkeypatch):
+    """`intend` starts the fsync on the helper thread and returns while it runs; `wait_durable`
+    returns only once an fsync covering the intent has returned. Intents written while an fsync
+    runs share the next one (group commit): three intents, two fsyncs."""
+    synced, started, release = [], threading.Event(), threading.Event()
+
+    def slow(fd):
+        size = os.fstat(fd).st_size   # what this fsync covers at least
+        started.set()
+        assert release.wait(10)
+        os.fsync(fd)
+        synced.append(size)
+
+    monkeypatch.setattr(journal_module, "_datasync", slow)
+    path = str(tmp_path / "wallet.dat.journal")
+    with Journal(path) as journal:
+        a = journal.intend("a", txid="1" * 64, chain="BTC")
+        assert started.wait(10) and synced == []          # running, not waited for
+        assert journal.state("a") == IN_DOUBT             # and already the journal's answer
+        b = journal.intend("b", txid="2" * 64, chain="BTC")
+        c = journal.intend("c", txid="3" * 64, chain="BTC")
+        assert a < b < c == os.path.getsize(path)
+        waiter = threading.Thread(target=journal.wait_durable, args=(c,))
+        waiter.start()
+        waiter.join(0.2)
+        assert waiter.is_alive(), "wait_durable returned before any fsync did"
+        release.set()
+        waiter.join(10)
+        assert not waiter.is_alive()
+        assert synced == [a, c]                           # the second fsync covers b and c
+        journal.wait_durable(b)                           # covered already: returns at once
+        journal.sync()                                    # nothing new: no fsync
+        assert synced == [a, c]
+
+
+def test_a_failed_background_fsync_is_never_forgotten(tmp_path, monkeypatch):
+    """fsyncgate: once an fsync failed, nothing written before it can be called durable — not
+    by a later fsync that succeeds either. Every later wait and sync raises."""
+    calls = []
+
+    def failing(fd):
+        calls.append(fd)
+        if len(calls) == 1:
+            raise OSError(errno.EIO, "Input/output error")
+        os.fsync(fd)
+
+    monkeypatch.setattr(journal_module, "_datasync", failing)
+    path = str(tmp_path / "wallet.dat.journal")
+    journal = Journal(path).open()
+    position = journal.intend("a", txid="1" * 64, chain="BTC")
+    for attempt in (lambda: journal.wait_durable(position), journal.sync, journal.sync):
+        with pytest.raises(JournalError, match="cannot write the journal .*Input/output error"):
+            attempt()
+    with pytest.raises(JournalError):
+        journal.close()
+    assert journal._fd is None     # closed all the same: the lock is released
 
 
 # -- kms-ref journal -------------------------------------------------------------------------------

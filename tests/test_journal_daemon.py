@@ -1,9 +1,11 @@
 """The journal through real daemons (`python -m kms_ref daemon`) against tests/fake_tatum.py.
 
-- A SIGKILL at every journal checkpoint around two broadcasts (KMS_REF_JOURNAL_CRASH_AT=N,
-  journal_store.py), then a normal run against an API that still lists both: nothing is ever
-  broadcast twice, with one fsync per broadcast. (A kill while the request is in flight is
-  test_daemon.py's test_sigkill_mid_broadcast_is_in_doubt_after_restart.)
+- A SIGKILL at every journal checkpoint around three broadcasts (KMS_REF_JOURNAL_CRASH_AT=N,
+  journal_store.py), then a normal run against an API that still lists them: nothing is ever
+  broadcast twice, and every request finds its intent in the journal already — with the
+  daemon's pipeline (sign one, release the one before once its intent's fsync has returned,
+  read the answer of the one before that) in every state. (A kill while the request is in
+  flight is test_daemon.py's test_sigkill_mid_broadcast_is_in_doubt_after_restart.)
 - A million transactions of history in the format kms_ref wrote before it had a history
   (JSON lines, written here by a generator, not through the daemon): the first start upgrades it
   in place, losing no byte; old IDs listed again — the oldest, the newest, failed, in doubt —
@@ -22,7 +24,7 @@ from kms_ref.daemon.journal_audit import History
 from kms_ref.daemon.journal_store import CRASH_ENV
 from tests.cli_helpers import kms
 from tests.fake_tatum import FakeTatum
-from tests.test_daemon import BTC_1, LTC_1, daemon_env, journal_events, run_daemon, sent_ids, wallet_for
+from tests.test_daemon import BTC_1, DOGE_1, LTC_1, daemon_env, journal_events, run_daemon, sent_ids, wallet_for
 
 HISTORY_TRANSACTIONS = 1_000_000
 
@@ -37,13 +39,23 @@ def test_sigkill_at_every_point_around_the_broadcasts_never_twice(tmp_path):
     broadcast exactly once, or in doubt — sent at most once and reported once."""
     base = tmp_path / "base"
     base.mkdir()
-    wallet, txs = wallet_for(base, BTC_1, LTC_1)
+    cases = (BTC_1, LTC_1, DOGE_1)
+    wallet, txs = wallet_for(base, *cases)
     crashed = 0
-    for step in range(1, 100):
+    for step in range(1, 150):
         case = tmp_path / ("step-%d" % step)
         shutil.copytree(str(base), str(case))
         case_wallet = case / wallet.name
+        unannounced = []
+
+        def intent_first(call):   # the server's view: the intent is in the journal before the request
+            if call.method == "POST" and call.path.endswith("/broadcast"):
+                tx_id = call.json()["signatureId"]
+                if "signing" not in [e["event"] for e in journal_events(case_wallet, tx_id)]:
+                    unannounced.append(tx_id)
+
         with FakeTatum() as api:
+            api.on_call = intent_first
             api.pending = txs
             api.keep_listed = True    # Tatum lists them again: only the journal stops a second broadcast
             first = run_daemon(case, api, case_wallet, "--runOnce", "--testnet", env={CRASH_ENV: str(step)})
@@ -54,7 +66,8 @@ def test_sigkill_at_every_point_around_the_broadcasts_never_twice(tmp_path):
             again = run_daemon(case, api, case_wallet, "--runOnce", "--testnet")
             assert again.code == 0, again.err
             sent, errors = sent_ids(api), api.batch_errors()
-        for tx, case_data in zip(txs, (BTC_1, LTC_1)):
+        assert unannounced == [], "step %d: broadcast before its intent was written" % step
+        for tx, case_data in zip(txs, cases):
             events = [e["event"] for e in journal_events(case_wallet, tx["id"])]
             assert sent.count(tx["id"]) <= 1, "step %d: %s broadcast twice" % (step, tx["id"])
             if events == ["signing", "broadcast"]:
@@ -63,7 +76,7 @@ def test_sigkill_at_every_point_around_the_broadcasts_never_twice(tmp_path):
                 assert events == ["signing", "reported"], "step %d: %s" % (step, events)
                 assert errors.count({"signatureId": tx["id"], "error": in_doubt_error(case_data["txid"])}) == 1
         shutil.rmtree(str(case))
-    assert crashed >= 10, "only %d crash points" % crashed
+    assert crashed >= 15, "only %d crash points" % crashed
 
 
 # -- a million transactions of history -------------------------------------------------------------

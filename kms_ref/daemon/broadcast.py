@@ -84,17 +84,29 @@ class Broadcaster:
             self.finish(broadcast)
 
     def start(self, tx, tx_id, chain_row, signed, txid, outcomes: Outcomes) -> Optional["InFlight"]:
-        """The first half of `send`: journal "signing" (durable before the request leaves), write
-        the broadcast request, and return without waiting for its answer — the daemon signs the
-        next transaction meanwhile (`kms_ref.daemon.cycle`). None when nothing is in flight (not
-        sent, or not to be sent); `finish` reads the answer and journals the result."""
+        """The first half of `send`: `intend`, then `release`. None when nothing is in flight
+        (not sent, or not to be sent); `finish` reads the answer and journals the result."""
+        ready = self.intend(tx, tx_id, chain_row, signed, txid, outcomes)
+        return None if ready is None else self.release(ready)
+
+    def intend(self, tx, tx_id, chain_row, signed, txid, outcomes: Outcomes) -> Optional["Ready"]:
+        """Journal "signing" and start its fsync (journal.py `intend`); None when the transaction
+        is not to be sent (it changed since it was signed)."""
         previous = self.journal.txid(tx_id)
         if previous and previous != txid:   # only the same bytes may go out again
             self.journal.record(tx_id, FAILED, error="changed since it was signed")
             outcomes.fail(tx_id, "pending transaction changed since kms_ref signed it as %s (now %s); "
                                  "not broadcasting a second, different transaction" % (previous, txid))
             return None
-        self.journal.record(tx_id, SIGNING, txid=txid, chain=chain_row.symbol)
+        position = self.journal.intend(tx_id, txid=txid, chain=chain_row.symbol)
+        return Ready(tx, tx_id, chain_row, signed, txid, outcomes, position)
+
+    def release(self, ready: "Ready") -> Optional["InFlight"]:
+        """Wait until the intent is on disk, write the broadcast request, and return without
+        waiting for its answer — the daemon signs the next transaction meanwhile
+        (`kms_ref.daemon.cycle`). None when the request could not be sent."""
+        tx, tx_id, chain_row, signed, txid, outcomes, position = ready
+        self.journal.wait_durable(position)
         try:
             if tx.get("withdrawalId"):
                 call = self.client.start_offchain_broadcast(chain_row.symbol, tx_id, tx["withdrawalId"], signed)
@@ -177,6 +189,17 @@ class Broadcaster:
         else:   # timeout, dropped connection: it may have arrived
             self.held.release(tx_id)
             outcomes.fail(tx_id, in_doubt_message(txid, str(e)), in_doubt=True)
+
+
+class Ready(NamedTuple):
+    """A signed transaction whose intent is written (its fsync perhaps still running)."""
+    tx: dict
+    tx_id: str
+    chain_row: object
+    signed: str
+    txid: str
+    outcomes: Outcomes
+    position: int             # wait_durable(position) before the request leaves
 
 
 class InFlight(NamedTuple):

@@ -25,14 +25,20 @@ A "signing" line with no result after it means the daemon died, or lost the conn
 the broadcast was on its way: the transaction may or may not be on the network. Such an ID —
 like one broadcast or refused — is never signed or broadcast again by this wallet's daemon.
 
-Durability, with one fsync per broadcast instead of two: `record` writes a "signing" line and
-fsyncs it before it returns, so the intent is on disk before the broadcast request leaves;
-that fsync also covers every line written before it. Every other line — a result, "reported"
-— is written at once and made durable by the next "signing"'s fsync or by `sync()`, which the
-daemon calls before it reports a cycle's failures and at the end of each cycle. This is safe:
-a process that dies (SIGKILL included) loses nothing it wrote; a power cut can lose only lines
-after the last fsync, that is results, and an ID whose result is lost is in doubt — never
-signed again (reported once as "interrupted during broadcast"), never broadcast twice.
+Durability, with one fsync per broadcast instead of two, and none of them waited for in line:
+the daemon writes a "signing" line with `intend`, which starts its fsync on a helper thread
+(`journal_sync.py`) and returns; the daemon signs the next transaction meanwhile, and calls
+`wait_durable` just before the request leaves, so the intent is on disk before the broadcast
+starts. (`record` of a "signing" line does both at once.) Each fsync also covers every line
+written before it. Every other line — a result, "reported" — is written at once and made
+durable by the next intent's fsync or by `sync()`, which the daemon calls before it reports a
+cycle's failures and at the end of each cycle. This is safe: a process that dies (SIGKILL
+included) loses nothing it wrote; a power cut can lose only lines after the last fsync that
+returned — intents whose requests were never sent (the daemon waits for that fsync), and
+results — and an ID whose intent is there and whose result is lost is in doubt: never signed
+again (reported once as "interrupted during broadcast"), never broadcast twice. The price of the
+overlap: a daemon killed just after writing an intent, before sending it, leaves that ID in
+doubt too — at most the one transaction signed ahead of the broadcast in flight.
 
 Reading tolerates a torn last line (a crash while writing it). That line can only be the last
 thing the daemon did; if it was a "signing" line the broadcast had not started (it waits for the
@@ -65,6 +71,7 @@ from kms_ref.daemon.journal_events import (BROADCAST, FAILED, IN_DOUBT, MAX_ID_B
 from kms_ref.daemon.journal_index import Run, Settled
 from kms_ref.daemon.journal_store import (MANIFEST, checkpoint, folded_prefix, history_dir, load_manifest,
                                           remove_garbage)
+from kms_ref.daemon.journal_sync import BackgroundSync
 from kms_ref.store.atomic_file import make_private_dir, open_regular
 
 __all__ = ["BROADCAST", "FAILED", "IN_DOUBT", "NOT_SENT", "REPORTED", "RESULTS", "SIGNING", "SUFFIX",
@@ -102,7 +109,9 @@ class Journal:
         self._settled = Settled([], {})          # the history's runs and open in-doubt IDs
         self._manifest = None
         self._start = self._size = 0             # the live lines are the file's bytes [start, size)
-        self._unsynced = False                   # lines written since the last fsync
+        self._written = 0                        # bytes written since open() (never reset)
+        self._durable = 0                        # ... and how many of them an fsync has covered
+        self._syncer = BackgroundSync(lambda fd: _datasync(fd))   # `intend`'s fsyncs
         self._cached = (None, None)              # the last ID looked up in the history
         self.torn_lines = 0                      # unreadable lines found by open()
         self.compacted: Optional[dict] = None    # what open()'s compaction did, if it ran
@@ -144,6 +153,7 @@ class Journal:
     def close(self) -> None:
         if self._fd is not None:
             try:
+                self._syncer.stop()
                 self.sync()
             finally:
                 os.close(self._fd)   # releases the lock
@@ -192,16 +202,17 @@ class Journal:
         except OSError as e:
             raise JournalError("cannot write the journal %s: %s" % (self.path, e.strerror)) from None
         self._size += len(data)
-        self._unsynced = True
+        self._written += len(data)
 
     def sync(self) -> None:
         """Make every line written so far durable (one fsync, none when there is nothing new)."""
-        if self._unsynced and self._fd is not None:
+        if self._durable < self._written and self._fd is not None:
             try:
+                self._syncer.settle()   # one fsync at a time on this descriptor; an earlier failure stays one
                 _datasync(self._fd)
             except OSError as e:
                 raise JournalError("cannot write the journal %s: %s" % (self.path, e.strerror)) from None
-            self._unsynced = False
+            self._durable = self._written
 
     def record(self, pending_id: str, event: str, **fields) -> None:
         """Append one event. A "signing" line is durable (fsync'ed, with every line before it)
@@ -216,6 +227,29 @@ class Journal:
             self.sync()
             checkpoint()
         self._live.apply(pending_id, event, fields)
+
+    def intend(self, pending_id: str, **fields) -> int:
+        """Append a "signing" line and start its fsync on the helper thread (`journal_sync.py`);
+        the position to pass to `wait_durable` before the broadcast request may leave."""
+        if not isinstance(pending_id, str) or len(pending_id.encode("utf-8")) > MAX_ID_BYTES:
+            raise JournalError("a pending ID must be a string of at most %d bytes" % MAX_ID_BYTES)
+        line = encode_event(pending_id, SIGNING, fields)
+        checkpoint()
+        self._write(line)
+        checkpoint()
+        self._syncer.request(self._fd, self._written)
+        self._live.apply(pending_id, SIGNING, fields)
+        return self._written
+
+    def wait_durable(self, position: int) -> None:
+        """Return once every byte up to `position` (from `intend`) is on disk."""
+        if self._durable < position:
+            try:
+                self._syncer.wait(position)
+            except OSError as e:
+                raise JournalError("cannot write the journal %s: %s" % (self.path, e.strerror)) from None
+            self._durable = max(self._durable, position)
+        checkpoint()
 
     # -- compaction --------------------------------------------------------------------------------
 
