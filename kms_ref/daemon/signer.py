@@ -53,9 +53,10 @@ def _wallet_entry(wallet, sig_id, chain):
     return entry
 
 
-def _key(entry, sig_id, chain, index, nodes, taproot=False):
-    """The WIF of a private-key wallet, or of a mnemonic wallet's key at `index` — with
-    `taproot`, a KeyChoice of its BIP44 and BIP86 keys there."""
+def _key(entry, sig_id, chain, index, nodes, taproot=lambda: False):
+    """The WIF of a private-key wallet, or of a mnemonic wallet's key at `index` — when
+    `taproot()` says the transaction spends a P2TR output, a KeyChoice of its BIP44 and BIP86
+    keys there."""
     if "privateKey" in entry:
         return entry["privateKey"]
     if "mnemonic" not in entry:
@@ -66,7 +67,7 @@ def _key(entry, sig_id, chain, index, nodes, taproot=False):
     if sig_id not in nodes:  # PBKDF2 + BIP32 path once per wallet, not once per key
         nodes[sig_id] = tatum.wallet_node(chain, entry["mnemonic"])
     seckey = nodes[sig_id].ckd_priv(index).seckey
-    if not taproot:
+    if not taproot():
         return seckey
     if (sig_id, bip86.PURPOSE) not in nodes:
         nodes[(sig_id, bip86.PURPOSE)] = bip86.bip86_node(chain, entry["mnemonic"])
@@ -76,8 +77,12 @@ def _key(entry, sig_id, chain, index, nodes, taproot=False):
 def collect_keys(wallet, pending, chain):
     """The keys of a (non-withdrawal) pending transaction, in order: hashes, then signatures."""
     positional = chain.symbol == "BCH"
-    taproot = chain.symbol == "BTC" and spends_taproot(pending)
-    keys, nodes = [], {}
+    keys, nodes, answer = [], {}, []
+
+    def taproot():   # parses the transaction once more: asked only for a mnemonic's key, since
+        if not answer:   # a private key signs P2TR and other inputs alike
+            answer.append(chain.symbol == "BTC" and spends_taproot(pending))
+        return answer[0]
     requests = [(h, pending.get("index")) for h in pending.get("hashes") or []]
     for item in pending.get("signatures") or []:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
