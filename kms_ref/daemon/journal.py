@@ -39,7 +39,8 @@ results — and an ID whose intent is there and whose result is lost is in doubt
 again (reported once as "interrupted during broadcast"), never broadcast twice. The price of the
 overlap: a daemon killed after writing an intent and before sending its request leaves that ID
 in doubt too — at most the two transactions signed after the broadcast in flight (see
-`kms_ref.daemon.cycle`), where waiting for each fsync in line left at most none.
+`kms_ref.daemon.cycle`), where waiting for each fsync in line left only the one whose fsync
+had just returned.
 
 Reading tolerates a torn last line (a crash while writing it). That line can only be the last
 thing the daemon did; if it was a "signing" line the broadcast had not started (it waits for the
