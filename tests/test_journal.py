@@ -332,6 +332,24 @@ def test_intend_returns_before_its_fsync_and_wait_durable_waits_for_it(tmp_path,
         assert synced == [a, c]
 
 
+def test_the_fsync_thread_ends_with_the_journal_and_starts_again_with_it(tmp_path):
+    path = str(tmp_path / "wallet.dat.journal")
+    journal = Journal(path)
+    for round_ in range(2):
+        journal.open()
+        for n in range(3):
+            waiter = threading.Thread(target=journal.wait_durable,
+                                      args=(journal.intend("id-%d-%d" % (round_, n), txid="1" * 64, chain="BTC"),),
+                                      daemon=True)
+            waiter.start()
+            waiter.join(10)
+            assert not waiter.is_alive(), "round %d, intent %d: its fsync never came" % (round_, n)
+        journal.close()
+        assert not [t for t in threading.enumerate() if t.name == "kms-ref journal fsync"]
+    with Journal(path) as again:
+        assert again.state("id-0-0") == again.state("id-1-2") == IN_DOUBT
+
+
 def test_a_failed_background_fsync_is_never_forgotten(tmp_path, monkeypatch):
     """fsyncgate: once an fsync failed, nothing written before it can be called durable — not
     by a later fsync that succeeds either. Every later wait and sync raises."""

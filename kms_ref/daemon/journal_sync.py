@@ -33,7 +33,7 @@ class BackgroundSync:
         self._wanted = 0            # the position asked to become durable
         self._done = 0              # the position durable (every fsync finished covers it)
         self._busy = False          # an fsync is running
-        self._error: Optional[OSError] = None
+        self._error: Optional[Exception] = None
         self._closing = False
         self._thread: Optional[threading.Thread] = None
 
@@ -48,7 +48,7 @@ class BackgroundSync:
             self._cond.notify_all()
 
     def wait(self, position: int) -> None:
-        """Return once `position` is durable; OSError if an fsync failed."""
+        """Return once `position` is durable; the fsync's OSError if one failed."""
         with self._cond:
             while self._done < position and self._error is None:
                 self._cond.wait()
@@ -72,6 +72,8 @@ class BackgroundSync:
             thread, self._thread = self._thread, None
         if thread is not None:
             thread.join()
+        with self._cond:
+            self._closing = False   # a later `request` (the journal opened again) starts a new thread
 
     def _idle(self) -> None:
         with self._cond:
@@ -88,7 +90,7 @@ class BackgroundSync:
                 target, fd, self._busy = self._wanted, self._fd, True
             try:
                 self._datasync(fd)
-            except OSError as e:
+            except Exception as e:   # OSError; anything else too, rather than leave a waiter hanging
                 with self._cond:
                     self._error, self._busy = e, False
                     self._cond.notify_all()
