@@ -9,7 +9,8 @@ process's wall time and peak resident memory (VmHWM, Linux):
 - `storemanagedprivatekey` on that Tatum-format wallet: decrypt it whole, add a key, and
   encrypt it whole again (CBC encryption is serial: T-tables, block after block);
 - one daemon cycle (`--runOnce`) against an in-process sandbox: 1,000 wallets with 100 pending
-  single-input transactions, and one pending transaction with 100 P2WPKH inputs;
+  single-input transactions (the best of three cycles, 100 new transactions each; target
+  ≤ 0.45 s), and one pending transaction with 100 P2WPKH inputs;
 - the daemon's start against the size of its journal's history (`kms_ref.bench.history`).
 """
 
@@ -154,7 +155,13 @@ def _xpub(chain):
     return tatum.xpub_from_mnemonic(chain, MNEMONIC)
 
 
-def daemon_cases(home):
+DAEMON_CYCLE_MAX_S = 0.45  # issue "Speed, round two" §3
+TATUM_KMS_DAEMON = "tatum-kms on the same cycle: 9.2 s"  # measured in that issue
+
+
+def daemon_cases(home, cpu=None):
+    """Rows (name, (seconds, MiB, stdout)); `cpu`, a dict, gets the CPU seconds of the
+    100-transaction cycle (the best of three runs, each with 100 new pending transactions)."""
     from kms_ref.daemon.tatum_client import TatumClient
     from kms_ref.hd.chains import get_chain
     from kms_ref.sandbox.server import start_sandbox
@@ -166,13 +173,21 @@ def daemon_cases(home):
         client = TatumClient(sandbox.url, API_KEY)
         path = os.path.join(home, "daemon.dat")
         ids = _wallet(path, [{"privateKey": wif, "chain": "BTC", "testnet": True} for wif, _ in keys])
-        for (wif, address), sig_id in list(zip(keys, ids))[:100]:
-            client.faucet(address, "0.001", "BTC")
-            client.create_transaction("bitcoin", {"fromAddress": [{"address": address, "signatureId": sig_id}],
-                                                  "to": [{"address": keys[-1][1], "value": 0.0009}]})
         env = {"TATUM_API_URL": sandbox.url, "TATUM_API_KEY": API_KEY}
         args = ["daemon", "--path", path, "--testnet", "--chain=BTC", "--runOnce"]
-        rows.append(("daemon cycle: 1,000 wallets, 100 pending txs", run_command(args, home, env)))
+        runs = []
+        for _ in range(3):
+            for (wif, address), sig_id in list(zip(keys, ids))[:100]:
+                client.faucet(address, "0.001", "BTC")
+                client.create_transaction("bitcoin", {"fromAddress": [{"address": address, "signatureId": sig_id}],
+                                                      "to": [{"address": keys[-1][1], "value": 0.0009}]})
+            before = _children_cpu()
+            runs.append(run_command(args, home, env) + (_children_cpu() - before,))
+        name = "daemon cycle: 1,000 wallets, 100 pending txs, best of 3"
+        best = min(runs)
+        rows.append((name, best[:3]))
+        if cpu is not None:
+            cpu[name] = best[3]
         accepted = sum(len(v) for v in sandbox.ledger.broadcasts.values())
         (_, address), sig_id = keys[1], ids[1]
         for _ in range(100):
@@ -181,8 +196,8 @@ def daemon_cases(home):
                                               "to": [{"address": keys[-1][1], "value": 0.0999}]})
         rows.append(("daemon cycle: one tx with 100 P2WPKH inputs", run_command(args, home, env)))
         accepted_after = sum(len(v) for v in sandbox.ledger.broadcasts.values())
-    if accepted != 100 or accepted_after != 101:
-        raise RuntimeError("the daemon broadcast %d and %d transactions, expected 100 and 1"
+    if accepted != 300 or accepted_after != 301:
+        raise RuntimeError("the daemon broadcast %d and %d transactions, expected 3 × 100 and 1"
                            % (accepted, accepted_after - accepted))
     return rows
 
@@ -198,9 +213,13 @@ def report() -> str:
         compile_package(home)
         [(wif, _)] = _keys(1, get_chain("BTC", True))
         journal_rows, journal_notes = journal_cases(home, run_command, _wallet, wif, API_KEY)
-        for name, (seconds, rss, _) in getaddress_cases(home, cpu) + daemon_cases(home) + journal_rows:
+        for name, (seconds, rss, _) in getaddress_cases(home, cpu) + daemon_cases(home, cpu) + journal_rows:
             lines.append("  %-56s %7.2f s %7.1f MiB" % (name, seconds, rss))
-            if name in cpu:
+            if name in cpu and name.startswith("daemon"):
+                lines.append("    its CPU time %.2f s (%s)" % (cpu[name], TATUM_KMS_DAEMON))
+                lines.append("    target ≤ %.2f s: %s" % (DAEMON_CYCLE_MAX_S, "met" if seconds <= DAEMON_CYCLE_MAX_S
+                                                         else "MISSED here (its wall time)"))
+            elif name in cpu:
                 met = seconds <= TATUM_GETADDRESS_MAX_S and rss <= TATUM_GETADDRESS_MAX_MIB
                 lines.append("    its CPU time %.2f s (%s)" % (cpu[name], TATUM_KMS_GETADDRESS))
                 lines.append("    target ≤ %.1f s and ≤ %.0f MiB: %s" % (
