@@ -206,7 +206,7 @@ def report() -> str:
     from kms_ref.bench.history import journal_cases
     from kms_ref.hd.chains import get_chain
 
-    from kms_ref.bench.micro import field_product_us
+    from kms_ref.bench.machine import field_product_us
 
     lines = ["whole commands (fresh processes, bytecode cached; wall time and peak RSS; "
              "load average %.1f, a 256-bit a·b mod p %.2f µs at the start):"

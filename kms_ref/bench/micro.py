@@ -31,6 +31,7 @@ import tempfile
 import time
 import timeit
 
+from kms_ref.bench.machine import field_product_us
 from kms_ref.bench.units import fmt_seconds
 
 TARGETS = {  # (operation, comparison): how many times faster kms_ref must be
@@ -230,19 +231,6 @@ def comparison_cases():
             "ecdsa_verify_parsed_key": lambda: public_key.verify(sig, digest, hasher=None),
         }
     return out
-
-
-def field_product_us() -> float:
-    """How fast this machine is right now: a 256-bit a·b mod p in µs, the best of 5 × 200,000.
-    The issue that set the speed targets measured about 0.3 µs on its machine; on a shared VM the
-    figure moves from one hour to the next, and absolute times with it (ratios much less)."""
-    import random
-    import timeit
-
-    from kms_ref.crypto.secp256k1 import P
-    rng = random.Random(1)
-    names = {"a": rng.randrange(P), "b": rng.randrange(P), "p": P}
-    return min(timeit.repeat("a * b % p", globals=names, number=200000, repeat=5)) / 200000 * 1e6
 
 
 def run(quick: bool = False):
