@@ -216,15 +216,19 @@ class Journal:
                 raise JournalError("cannot write the journal %s: %s" % (self.path, e.strerror)) from None
             self._durable = self._written
 
-    def record(self, pending_id: str, event: str, **fields) -> None:
-        """Append one event. A "signing" line is durable (fsync'ed, with every line before it)
-        when this returns; any other line is durable at the next "signing" or `sync()`."""
+    def _append(self, pending_id: str, event: str, fields: dict) -> None:
+        """Write one event's line, between two crash checkpoints."""
         if not isinstance(pending_id, str) or len(pending_id.encode("utf-8")) > MAX_ID_BYTES:
             raise JournalError("a pending ID must be a string of at most %d bytes" % MAX_ID_BYTES)
         line = encode_event(pending_id, event, fields)
         checkpoint()
         self._write(line)
         checkpoint()
+
+    def record(self, pending_id: str, event: str, **fields) -> None:
+        """Append one event. A "signing" line is durable (fsync'ed, with every line before it)
+        when this returns; any other line is durable at the next "signing" or `sync()`."""
+        self._append(pending_id, event, fields)
         if event == SIGNING:
             self.sync()
             checkpoint()
@@ -233,12 +237,7 @@ class Journal:
     def intend(self, pending_id: str, **fields) -> int:
         """Append a "signing" line and start its fsync on the helper thread (`journal_sync.py`);
         the position to pass to `wait_durable` before the broadcast request may leave."""
-        if not isinstance(pending_id, str) or len(pending_id.encode("utf-8")) > MAX_ID_BYTES:
-            raise JournalError("a pending ID must be a string of at most %d bytes" % MAX_ID_BYTES)
-        line = encode_event(pending_id, SIGNING, fields)
-        checkpoint()
-        self._write(line)
-        checkpoint()
+        self._append(pending_id, SIGNING, fields)
         self._syncer.request(self._fd, self._written)
         self._live.apply(pending_id, SIGNING, fields)
         return self._written
