@@ -17,7 +17,7 @@ format (DOGE and BCH never carry witnesses).
 from __future__ import annotations
 
 import struct
-from typing import List
+from typing import List, Optional
 
 from kms_ref.crypto.hashes import hash256
 
@@ -124,7 +124,7 @@ class TxIn(Record):
     FIELDS = ("prev_hash", "vout", "script_sig", "sequence", "witness")
 
     def __init__(self, prev_hash: bytes, vout: int, script_sig: bytes = b"", sequence: int = SEQUENCE_FINAL,
-                 witness: List[bytes] = None):
+                 witness: Optional[List[bytes]] = None):
         self.prev_hash = prev_hash     # txid of the spent transaction, wire (internal) byte order
         self.vout = vout               # index of the spent output in that transaction
         self.script_sig = script_sig
