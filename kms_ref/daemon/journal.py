@@ -112,8 +112,7 @@ class Journal:
         self._manifest = None
         self._start = self._size = 0             # the live lines are the file's bytes [start, size)
         self._written = 0                        # bytes written since open() (never reset)
-        self._durable = 0                        # ... and how many of them an fsync has covered
-        self._syncer = BackgroundSync(lambda fd: _datasync(fd))   # `intend`'s fsyncs
+        self._syncer = BackgroundSync(lambda fd: _datasync(fd))   # every fsync of the lines
         self._cached = (None, None)              # the last ID looked up in the history
         self.torn_lines = 0                      # unreadable lines found by open()
         self.compacted: Optional[dict] = None    # what open()'s compaction did, if it ran
@@ -155,9 +154,9 @@ class Journal:
     def close(self) -> None:
         if self._fd is not None:
             try:
-                self._syncer.stop()
                 self.sync()
             finally:
+                self._syncer.stop()
                 os.close(self._fd)   # releases the lock
                 self._fd = None
                 self._settled.close()
@@ -208,13 +207,18 @@ class Journal:
 
     def sync(self) -> None:
         """Make every line written so far durable (one fsync, none when there is nothing new)."""
-        if self._durable < self._written and self._fd is not None:
-            try:
-                self._syncer.settle()   # one fsync at a time on this descriptor; an earlier failure stays one
-                _datasync(self._fd)
-            except OSError as e:
-                raise JournalError("cannot write the journal %s: %s" % (self.path, e.strerror)) from None
-            self._durable = self._written
+        if self._fd is not None:
+            self._durable_up_to(self._written)
+
+    def _durable_up_to(self, position: int) -> None:
+        """Return once the first `position` bytes written are on disk. Every fsync runs on the
+        helper thread (`journal_sync.py`), one at a time; one that failed fails every later call
+        for the bytes it should have covered — a later fsync that succeeds does not make up for it."""
+        try:
+            self._syncer.request(self._fd, position)
+            self._syncer.wait(position)
+        except OSError as e:
+            raise JournalError("cannot write the journal %s: %s" % (self.path, e.strerror)) from None
 
     def _append(self, pending_id: str, event: str, fields: dict) -> None:
         """Write one event's line, between two crash checkpoints."""
@@ -244,12 +248,7 @@ class Journal:
 
     def wait_durable(self, position: int) -> None:
         """Return once every byte up to `position` (from `intend`) is on disk."""
-        if self._durable < position:
-            try:
-                self._syncer.wait(position)
-            except OSError as e:
-                raise JournalError("cannot write the journal %s: %s" % (self.path, e.strerror)) from None
-            self._durable = max(self._durable, position)
+        self._durable_up_to(position)
         checkpoint()
 
     # -- compaction --------------------------------------------------------------------------------

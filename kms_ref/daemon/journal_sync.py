@@ -9,7 +9,8 @@ when that broadcast is about to be sent (`wait`), by which time it has normally 
 
 A line written while an fsync runs is covered by the next one, so when fsyncs are slower than
 signing, one fsync covers several intents (group commit); never is a request sent before the
-fsync that covers its intent has returned.
+fsync that covers its intent has returned. The journal's other fsyncs (`sync`) go through the
+same thread and are waited for at once, so there is one fsync at a time on the descriptor.
 
 Positions are counts of bytes written through the journal since it was opened, never reset
 (compaction truncates the file, not these counts). An fsync that fails leaves the journal's
@@ -38,8 +39,11 @@ class BackgroundSync:
         self._thread: Optional[threading.Thread] = None
 
     def request(self, fd: int, position: int) -> None:
-        """Start making `fd` durable up to `position` (returns at once)."""
+        """Start making `fd` durable up to `position` (returns at once; does nothing when it is
+        durable already)."""
         with self._cond:
+            if position <= self._done:
+                return
             if position > self._wanted:
                 self._wanted, self._fd = position, fd
             if self._thread is None:
@@ -55,18 +59,11 @@ class BackgroundSync:
             if self._done < position:
                 raise self._error
 
-    def settle(self) -> None:
-        """Wait until no fsync runs or is due (before anyone else fsyncs, truncates or closes the
-        descriptor); OSError if an fsync failed — a later fsync that succeeds would not make up
-        for it."""
-        self._idle()
-        if self._error is not None:
-            raise self._error
-
     def stop(self) -> None:
-        """Let what is due finish, then end the thread (a failure stays for `settle` and `wait`)."""
-        self._idle()
+        """Let what is due finish, then end the thread (a failure stays for `wait`)."""
         with self._cond:
+            while (self._busy or self._wanted > self._done) and self._error is None:
+                self._cond.wait()
             self._closing = True
             self._cond.notify_all()
             thread, self._thread = self._thread, None
@@ -74,11 +71,6 @@ class BackgroundSync:
             thread.join()
         with self._cond:
             self._closing = False   # a later `request` (the journal opened again) starts a new thread
-
-    def _idle(self) -> None:
-        with self._cond:
-            while (self._busy or self._wanted > self._done) and self._error is None:
-                self._cond.wait()
 
     def _run(self) -> None:
         while True:
