@@ -733,9 +733,9 @@ def test_a_transaction_listed_twice_in_a_cycle_is_broadcast_once(tmp_path):
 
 def test_a_broadcast_is_written_before_its_answer_is_read(tmp_path):
     """The daemon writes a broadcast request, signs the next transaction, then reads the answer
-    (Broadcaster.start / finish): the intent is in the journal before the request leaves, the
-    request has reached the API while its answer is still unread, and the result is journaled
-    once it is read."""
+    (Broadcaster.intend, release, finish): the intent is in the journal before the request
+    leaves, the request has reached the API while its answer is still unread, and the result is
+    journaled once it is read."""
     from kms_ref.daemon.broadcast import Broadcaster, Outcomes
     from kms_ref.daemon.log import Log
     from kms_ref.daemon.retry import HeldBack
@@ -747,8 +747,10 @@ def test_a_broadcast_is_written_before_its_answer_is_read(tmp_path):
         api.script("POST", "/v3/bitcoin/broadcast", Sleep(0.3))      # the API takes its time
         outcomes = Outcomes(Log())
         broadcaster = Broadcaster(TatumClient(api.url, api.api_key), journal, Log(), HeldBack(5))
-        in_flight = broadcaster.start({}, "pending-1", get_chain("BTC", True), signed, txid, outcomes)
-        assert in_flight is not None and journal.state("pending-1") == IN_DOUBT
+        ready = broadcaster.intend({}, "pending-1", get_chain("BTC", True), signed, txid, outcomes)
+        assert ready is not None and journal.state("pending-1") == IN_DOUBT and api.broadcasts() == []
+        in_flight = broadcaster.release(ready)
+        assert in_flight is not None
         assert journal.txid("pending-1") == txid
         deadline = time.monotonic() + 10
         while not api.broadcasts() and time.monotonic() < deadline:

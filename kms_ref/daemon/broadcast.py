@@ -1,7 +1,8 @@
 """Broadcasting a signed transaction, and what each outcome means (SPEC §5, "never twice").
 
-`Broadcaster.send` journals "signing" before the request and the result after it, so that a
-crash at any point leaves an ID either settled or in doubt, never silently retried. A failed
+A broadcast goes in three steps — `intend` journals "signing", `release` sends the request once
+that line is on disk, `finish` reads the answer and journals the result — so that a crash at any
+point leaves an ID either settled or in doubt, never silently retried. A failed
 broadcast is first checked against the network (SPEC §5, "Several daemons, one API key"): if
 `GET /v3/{chain}/transaction/{txid}` knows the txid kms_ref computed, the transaction is done —
 another daemon on the same wallet, or an earlier attempt, broadcast the very same bytes (RFC 6979
@@ -77,18 +78,6 @@ class Broadcaster:
         self.log = log
         self.held = held            # a retry.HeldBack: transient failures waiting for their retry
 
-    def send(self, tx, tx_id, chain_row, signed, txid, outcomes: Outcomes) -> None:
-        """Journal "signing", broadcast, journal the result. Signals wait until this returns."""
-        broadcast = self.start(tx, tx_id, chain_row, signed, txid, outcomes)
-        if broadcast is not None:
-            self.finish(broadcast)
-
-    def start(self, tx, tx_id, chain_row, signed, txid, outcomes: Outcomes) -> Optional["InFlight"]:
-        """The first half of `send`: `intend`, then `release`. None when nothing is in flight
-        (not sent, or not to be sent); `finish` reads the answer and journals the result."""
-        ready = self.intend(tx, tx_id, chain_row, signed, txid, outcomes)
-        return None if ready is None else self.release(ready)
-
     def intend(self, tx, tx_id, chain_row, signed, txid, outcomes: Outcomes) -> Optional["Ready"]:
         """Journal "signing" and start its fsync (journal.py `intend`); None when the transaction
         is not to be sent (it changed since it was signed)."""
@@ -104,7 +93,8 @@ class Broadcaster:
     def release(self, ready: "Ready") -> Optional["InFlight"]:
         """Wait until the intent is on disk, write the broadcast request, and return without
         waiting for its answer — the daemon signs the next transaction meanwhile
-        (`kms_ref.daemon.cycle`). None when the request could not be sent."""
+        (`kms_ref.daemon.cycle`). None when the request could not be sent; else `finish` reads
+        the answer and journals the result."""
         tx, tx_id, chain_row, signed, txid, outcomes, position = ready
         self.journal.wait_durable(position)
         try:
