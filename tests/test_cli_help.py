@@ -18,7 +18,7 @@ from kms_ref.cli.commands import BY_NAME, COMMANDS
 from kms_ref.cli.main import exit_status as main   # main() itself raises SystemExit
 from kms_ref.daemon import settings
 from kms_ref.hd.masking import could_be_secret, shown
-from kms_ref.net.http_client import DEFAULT_TIMEOUT
+from kms_ref.net.timeouts import DEFAULT_TIMEOUT
 from kms_ref.sandbox.server import DEFAULT_HOST, DEFAULT_PORT, start_sandbox
 from kms_ref.store import WalletStore
 from kms_ref.store.wallet_store import DEFAULT_PATH

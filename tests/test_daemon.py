@@ -236,6 +236,31 @@ def test_wrong_password_stops_before_any_request(tmp_path):
         assert api.calls == []
 
 
+def test_a_second_daemon_on_the_wallet_stops_at_the_journal_lock(tmp_path):
+    # The wallet is unlocked on a helper thread while the journal is opened: a journal held by
+    # another daemon still stops this one first, whatever the password, with nothing sent.
+    wallet, txs = wallet_for(tmp_path, BTC_1)
+    with FakeTatum() as api, Journal(journal_path(str(wallet))):
+        api.pending = txs
+        for password in (PASSWORD, "not the password"):
+            r = run_daemon(tmp_path, api, wallet, "--runOnce", "--testnet", password=password)
+            assert r.code == 1 and "another kms_ref daemon" in r.error(), r.err
+        assert api.calls == []
+
+
+def test_checking_the_settings_imports_no_http_machinery():
+    # The daemon reads its settings and the password before it unlocks the wallet, and imports
+    # the rest while scrypt runs (kms_ref.daemon.main); http.client (with email and ssl) must
+    # stay out of that first part, or its import time stops overlapping the unlock.
+    code = ("import sys\n"
+            "from kms_ref.daemon import main, settings\n"
+            "assert settings.routes and main.settings_from\n"
+            "print(sorted(m for m in ('http.client', 'urllib.request', 'ssl', 'kms_ref.daemon.cycle') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=REPO),
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 @pytest.mark.parametrize("args,env,code,message", [
     (["--runOnce"], {}, 2, "Missing required flag --externalUrl"),
     (["--runOnce", "--testnet"], {"TATUM_API_KEY": ""}, 1, "Required TATUM_API_KEY is not set"),

@@ -193,6 +193,18 @@ def test_open_wallet_keeps_reading_the_version_it_opened(tmp_path):
         assert ids[0] not in wallet
 
 
+def test_stamp_changes_with_every_rewrite_and_open_stamped_takes_it_first(tmp_path):
+    store, ids = native_store(tmp_path)
+    before = store.stamp()
+    stamp, wallet = store.open_stamped(PASSWORD)
+    with wallet:
+        assert stamp == before == store.stamp() and wallet.get(ids[0]) == LTC_KEY
+    with store.transaction(PASSWORD) as writer:
+        writer.remove(ids[0])
+    assert store.stamp() not in (None, before)
+    assert WalletStore(str(tmp_path / "missing.dat")).stamp() is None
+
+
 # -- errors leave the file as it was -------------------------------------------------------------
 
 @pytest.mark.parametrize("fmt", ["native", "tatum"])

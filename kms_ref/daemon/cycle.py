@@ -47,17 +47,11 @@ from kms_ref.tx.transaction import parse_hex
 TAPROOT_AUX_RAND = bytes(32)
 
 
-def _file_stamp(path: str):
-    """What changes whenever the wallet file is rewritten (writers replace it by rename)."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
 class Daemon:
-    def __init__(self, settings: Settings, password: str, journal: Journal, log: Log):
+    def __init__(self, settings: Settings, password: str, journal: Journal, log: Log, unlocked=None):
+        """`unlocked`, if given, is (stamp, wallet) from `WalletStore.open_stamped`: the wallet
+        opened beforehand (`kms_ref.daemon.main` unlocks it while it imports the rest); else the
+        wallet is opened here, raising WrongPassword before any request."""
         self.s = settings
         self.journal = journal
         self.log = log
@@ -66,8 +60,7 @@ class Daemon:
         self.broadcaster = Broadcaster(self.client, journal, log, self.held)
         self._password = password
         self._store = WalletStore(settings.path)
-        self._stamp = _file_stamp(self._store.path)
-        self.wallet = self._store.open(password)   # raises WrongPassword before any request
+        self._stamp, self.wallet = unlocked or self._store.open_stamped(password)
         self._refused = {}          # id → (wallet stamp, transaction digest) of a refusal reported
         self._filtered = set()      # IDs whose --transactionIds skip was logged
         self._trouble = None        # why the API did not answer, while it does not
@@ -83,7 +76,7 @@ class Daemon:
     # -- the wallet file -------------------------------------------------------------------------
 
     def refresh_wallet(self) -> None:
-        stamp = _file_stamp(self._store.path)
+        stamp = self._store.stamp()
         if stamp == self._stamp:
             return
         self._stamp = stamp         # a file that cannot be opened is tried again when it changes

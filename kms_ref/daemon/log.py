@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from kms_ref.daemon.journal import iso_now
+from kms_ref.daemon.journal_events import iso_now
 
 
 class Log:

@@ -68,31 +68,42 @@ import sys
 import threading
 
 from kms_ref import __version__
-from kms_ref.daemon.broadcast import in_doubt_message
-from kms_ref.daemon.cycle import Daemon
-from kms_ref.daemon.journal import Journal, JournalError, journal_path
 from kms_ref.daemon.log import Log
 from kms_ref.daemon.settings import StartError, public_url, routes, settings_from
 from kms_ref.hd.masking import shown
-from kms_ref.selftest.runner import power_on
 from kms_ref.store.wallet_store import WalletStore
 
 
 def _beside(function):
-    """Start `function()` on a helper thread; what is returned waits for its result. The daemon
-    runs its self-test so while the wallet is unlocked: scrypt, in C, releases the GIL, so on a
-    second core the two overlap (48 ms less per start on the 2-core VM, the paired median of 16
-    interleaved runs). The tables both build on first use are made under locks or lru_cache."""
+    """Start `function()` on a helper thread; what is returned waits for it and gives its result
+    (or raises its exception). The daemon unlocks its wallet so: scrypt, in C, releases the GIL,
+    so on a second core it runs while this thread imports the rest of the daemon and runs the
+    power-on self-test."""
     box = []
-    thread = threading.Thread(target=lambda: box.append(function()), name="kms-ref self-test", daemon=True)
+
+    def run():
+        try:
+            box.append((True, function()))
+        except BaseException as e:    # handed to the caller of result()
+            box.append((False, e))
+    thread = threading.Thread(target=run, name="kms-ref unlock", daemon=True)
     thread.start()
 
     def result():
         thread.join()
-        if not box:   # power_on reports a failing case; it does not raise
-            raise RuntimeError("the power-on self-test stopped unexpectedly")
-        return box[0]
+        ok, value = box[0]
+        if not ok:
+            raise value
+        return value
     return result
+
+
+def _close_quietly(unlocked) -> None:
+    """Wait for the unlock and close what it opened; its error, if any, no longer matters."""
+    try:
+        unlocked()[1].close()
+    except Exception:
+        pass
 
 
 def _fail(message: str, code: int) -> int:
@@ -105,20 +116,31 @@ def main(ctx) -> int:
     """The `daemon` command: check everything, then run cycles until --runOnce or a signal."""
     try:
         settings = settings_from(ctx)
-        if not WalletStore(settings.path).exists():
+        store = WalletStore(settings.path)
+        if not store.exists():
             raise StartError("wallet file %s does not exist" % settings.path)
         password = ctx.password()   # once, from its source, before anything is written
+    except (StartError, ValueError) as e:   # ValueError: no password
+        return _fail(str(e), getattr(e, "code", 1))
+    unlocked = _beside(lambda: store.open_stamped(password))
+    # While scrypt runs, this thread imports the rest of the daemon (here, not at the top of the
+    # module, so that the imports overlap the unlock), opens the journal and runs the self-test.
+    from kms_ref.daemon.broadcast import in_doubt_message
+    from kms_ref.daemon.cycle import Daemon
+    from kms_ref.daemon.journal import Journal, JournalError, journal_path
+    from kms_ref.selftest.runner import power_on
+    try:
         journal = Journal(journal_path(settings.path)).open()
-    except (StartError, JournalError, ValueError) as e:   # ValueError: no password
+    except JournalError as e:
+        _close_quietly(unlocked)
         return _fail(str(e), getattr(e, "code", 1))
     log = Log(debug=bool(os.environ.get("KMS_REF_DEBUG")))
     daemon = None
     previous = {}
     try:
-        self_test = _beside(power_on)     # the k·G path the first signatures take; every later one is
-                                          # verified before release whatever table made it
-        daemon = Daemon(settings, password, journal, log)
-        failed, seconds = self_test()
+        failed, seconds = power_on()    # the k·G path the first signatures take; every later one
+                                        # is verified before release whatever table made it
+        daemon = Daemon(settings, password, journal, log, unlocked())
         if failed:
             return _fail("power-on self-test failed, kms_ref will not sign on this host (%s); run "
                          "kms-ref selftest" % "; ".join(failed), 1)

@@ -17,19 +17,17 @@ import re
 import urllib.parse
 from typing import List, NamedTuple, Optional
 
-from kms_ref.daemon.tatum_client import DEFAULT_URL
 from kms_ref.hd.chains import SYMBOLS
 from kms_ref.hd.masking import shown
-from kms_ref.net.http_client import DEFAULT_TIMEOUT
 from kms_ref.net.plain_http import check_url
 from kms_ref.net.proxies import describe_route
-from kms_ref.net.tls import tls_context
+from kms_ref.net.timeouts import DEFAULT_TIMEOUT, TIMEOUT_ENV
 
+DEFAULT_URL = "https://api.tatum.io"   # tatum-kms: process.env.TATUM_API_URL || "https://api.tatum.io"
 DEFAULT_CHAINS = ("BCH", "BTC", "LTC", "DOGE")   # tatum-kms's order, its four Bitcoin-family chains
 DEFAULT_PERIOD = 5                               # seconds (tatum-kms: period default 5)
 MAX_SIGNATURE_IDS = 25000                        # tatum-kms KMS_CONSTANTS.SIGNATURE_IDS, per chain
 MAX_BACKOFF = 60.0                               # seconds between cycles while the API is down
-TIMEOUT_ENV = "KMS_REF_HTTP_TIMEOUT"
 EXIT_MISSING_FLAG, EXIT_UNREACHABLE = 2, 3       # 2: meow's "Missing required flag"; 3: see main
 MAX_PERIOD = 86400                               # seconds: a day between cycles at most
 MAX_TIMEOUT = 3600                               # seconds for one request, at most
@@ -126,6 +124,8 @@ def check_network(urls: dict) -> None:
     """StartError unless every URL ({setting name: URL or None}) may be reached under the rules
     of SPEC §9: plain http:// only to loopback and link-local hosts (or KMS_REF_ALLOW_HTTP=1),
     usable proxy variables, loadable CA settings for an https:// URL."""
+    from kms_ref.net.tls import tls_context   # ssl, imported only when an https:// URL needs it
+
     try:
         for what, url in urls.items():
             if url:

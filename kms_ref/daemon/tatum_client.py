@@ -21,9 +21,10 @@ from typing import List, Optional
 
 from kms_ref import __version__
 from kms_ref.encoding.bounded_json import parse_json
-from kms_ref.net.http_client import DEFAULT_TIMEOUT, HttpError, clean_text, send
+from kms_ref.daemon.settings import DEFAULT_URL
+from kms_ref.net.http_client import HttpError, clean_text, send
+from kms_ref.net.timeouts import DEFAULT_TIMEOUT
 
-DEFAULT_URL = "https://api.tatum.io"   # tatum-kms: process.env.TATUM_API_URL || "https://api.tatum.io"
 USER_AGENT = "kms_ref/%s" % __version__
 
 

@@ -7,6 +7,7 @@
     tls.py           the verifying TLS context: the system store plus SSL_CERT_FILE,
                      SSL_CERT_DIR and KMS_REF_CA_FILE
     pool.py          keep-alive: idle connections reused only while surely alive
+    timeouts.py      the deadline's default and its variable, KMS_REF_HTTP_TIMEOUT
 
 The Tatum v3 client and the four-eye check (`kms_ref.daemon`) and the password sources
 (`kms_ref.passwords`) send every request through `exchange`, so that deadlines, caps, TLS, proxy

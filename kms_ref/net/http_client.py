@@ -42,9 +42,9 @@ from typing import NamedTuple, Optional
 from kms_ref.net.plain_http import check_url
 from kms_ref.net.pool import Pool
 from kms_ref.net.proxies import proxy_for
+from kms_ref.net.timeouts import DEFAULT_TIMEOUT
 from kms_ref.net.tls import tls_context
 
-DEFAULT_TIMEOUT = 30.0                  # seconds, per request, from connect to the last byte
 MAX_ANSWER = 64 * 2 ** 20               # bytes; a larger answer is refused rather than buffered
 MESSAGE_LIMIT = 300                     # characters of a server's text kept in a message
 POOL = Pool()                           # the process's idle connections (kms_ref.net.pool)

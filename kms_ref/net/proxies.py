@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import ipaddress
 import urllib.parse
-import urllib.request
 from typing import NamedTuple, Optional
 
 from kms_ref.net.plain_http import is_local_host
@@ -74,6 +73,7 @@ def bypassed(host: str, port: int, no_proxy: Optional[str]) -> bool:
     """Does NO_PROXY (its value, or None) send requests to host:port around the proxy?"""
     if not no_proxy:
         return False
+    import urllib.request   # see proxy_for
     if urllib.request.proxy_bypass_environment("%s:%d" % (host, port), {"no": no_proxy}):
         return True
     try:
@@ -95,6 +95,10 @@ def proxy_for(scheme: str, host: str, port: int, environ_proxies: Optional[dict]
     Reads the environment each time (`environ_proxies` is getproxies_environment()'s answer)."""
     if is_local_host(host):
         return None
+    # Imported here, not at the top: urllib.request brings in http.client, email and ssl (about
+    # 35 ms), and the daemon's start reads its settings (a loopback URL never asks) before it
+    # unlocks the wallet, when that time cannot overlap anything.
+    import urllib.request
     proxies = urllib.request.getproxies_environment() if environ_proxies is None else environ_proxies
     value = proxies.get(scheme) or proxies.get("all")
     if not value or bypassed(host, port, proxies.get("no")):

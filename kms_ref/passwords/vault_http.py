@@ -18,10 +18,10 @@ import os
 import urllib.parse
 from typing import Iterable, Optional
 
-from kms_ref.net.http_client import DEFAULT_TIMEOUT, HttpError, clean_text, exchange
+from kms_ref.net.http_client import HttpError, clean_text, exchange
+from kms_ref.net.timeouts import DEFAULT_TIMEOUT, TIMEOUT_ENV
 from kms_ref.passwords.errors import SourceError
 
-TIMEOUT_ENV = "KMS_REF_HTTP_TIMEOUT"    # the daemon's variable: seconds per request
 
 
 def timeout_from(environ=os.environ) -> float:

@@ -204,6 +204,15 @@ class WalletStore:
     def exists(self) -> bool:
         return os.path.exists(self._target)
 
+    def stamp(self):
+        """(device, inode, size, mtime) of the file, None if it cannot be read: what changes
+        whenever the wallet is rewritten, since writers replace the file whole (by rename)."""
+        try:
+            st = os.stat(self._target)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
     def format(self) -> Optional[str]:
         """"native", "tatum", or None if there is no file. (No lock needed: writers replace
         the file whole, so its first bytes are always those of one complete version.)"""
@@ -221,6 +230,13 @@ class WalletStore:
         with self._lock(exclusive=False):
             fd = self._open_fd()
             return Wallet(self._load(fd, _password_bytes(password)), self.path)
+
+    def open_stamped(self, password: Password) -> Tuple[Optional[tuple], Wallet]:
+        """(stamp, wallet): `open`, with the file's `stamp` taken just before, so that whoever
+        compares stamps later (the daemon, to reload a changed wallet) sees a rewrite that
+        happened while this one opened."""
+        stamp = self.stamp()
+        return stamp, self.open(password)
 
     @contextmanager
     def transaction(self, password: Password, create_format: str = "native",
