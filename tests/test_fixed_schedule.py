@@ -123,9 +123,11 @@ def test_point_mul_g_runs_the_same_instructions_for_every_scalar():
 def test_the_comb_adds_the_same_number_of_points_for_every_scalar():
     big = {name: comb_additions(ecmult.point_mul_g, k) for name, k in SHORT_AND_FULL.items()}
     assert set(big.values()) == {2 * comb.rows_for(ecmult.G_WINDOW) - 1} == {19}, big
-    small = ecmult._g_table_of_window(ecmult.G_SMALL_WINDOW)
-    counts = {comb_additions(comb.comb_add, small, 6, comb.comb_windows(k, 6)) for k in SHORT_AND_FULL.values()}
-    assert counts == {43}
+    for window, additions in ((ecmult.G_SMALL_WINDOW, 43), (ecmult.G_MEDIUM_WINDOW, 29)):
+        table = ecmult._g_table_of_window(window)
+        counts = {comb_additions(comb.comb_add, table, window, comb.comb_windows(k, window))
+                  for k in SHORT_AND_FULL.values()}
+        assert counts == {additions}, window
 
 
 def _grouped_by_public_branch(signatures):
@@ -194,8 +196,8 @@ def test_glv_split_odd_halves_add_up_and_stay_within_the_table():
     assert all(endomorphism.glv_split(k) == endomorphism.glv_split(k + rng.getrandbits(64) * N) for k in scalars[:200])
 
 
-@pytest.mark.parametrize("window", [ecmult.G_SMALL_WINDOW, ecmult.G_WINDOW])
-def test_both_g_tables_agree_with_the_plain_multiplication(window):
+@pytest.mark.parametrize("window", [ecmult.G_SMALL_WINDOW, ecmult.G_MEDIUM_WINDOW, ecmult.G_WINDOW])
+def test_every_g_table_agrees_with_the_plain_multiplication(window):
     rng = random.Random(SEED + 2)
     table = ecmult._g_table_of_window(window)
     for k in list(SHORT_AND_FULL.values()) + [rng.randrange(1, N) for _ in range(60)]:

@@ -312,6 +312,30 @@ def test_the_g_tables_are_built_only_when_they_pay():
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
 
 
+def test_a_medium_g_table_serves_until_the_big_one_is_built():
+    """precompute_g(G_MEDIUM_WINDOW) (the daemon, while its wallet unlocks) builds the w = 9
+    table and nothing else; k·G, signing and verification then use it instead of the small
+    one, until the big one is built as before."""
+    code = ("import kms_ref.crypto.ecmult as e\n"
+            "from kms_ref.crypto import comb\n"
+            "from kms_ref.crypto.ecdsa import ecdsa_sign, ecdsa_verify\n"
+            "from kms_ref.crypto.secp256k1 import G, point_mul, ser_p\n"
+            "e.precompute_g(e.G_MEDIUM_WINDOW)\n"
+            "assert list(e._g_tables) == [9] and len(e._g_tables[9]) == 30\n"
+            "assert e._g_table() == (e._g_tables[9], 9)\n"
+            "e.G_TABLE_AFTER = 30\n"
+            "for k in range(1, 28):\n"   # with the call above and the two below: 30 requests
+
+            "    assert e.point_mul_g(k * 7919) == point_mul(k * 7919, G)\n"
+            "key = (5).to_bytes(32, 'big')\n"
+            "assert ecdsa_verify(ser_p(point_mul(5, G)), bytes(32), ecdsa_sign(key, bytes(32)))\n"
+            "assert list(e._g_tables) == [9]\n"
+            "assert e.point_mul_g(12345) == point_mul(12345, G)\n"
+            "assert sorted(e._g_tables) == [9, 13] and e._g_table()[1] == 13\n")
+    root = pathlib.Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
 EQUAL_X_CASES = {
     "same-digit-doubles": (5, 5),
     "opposite-digits-cancel": (5, -5),

@@ -124,7 +124,9 @@ def main(ctx) -> int:
         return _fail(str(e), getattr(e, "code", 1))
     unlocked = _beside(lambda: store.open_stamped(password))
     # While scrypt runs, this thread imports the rest of the daemon (here, not at the top of the
-    # module, so that the imports overlap the unlock), opens the journal and runs the self-test.
+    # module, so that the imports overlap the unlock), opens the journal, builds the medium k·G
+    # table the cycles will sign and verify with, and runs the self-test on it.
+    from kms_ref.crypto.ecmult import G_MEDIUM_WINDOW, precompute_g
     from kms_ref.daemon.broadcast import in_doubt_message
     from kms_ref.daemon.cycle import Daemon
     from kms_ref.daemon.journal import Journal, JournalError, journal_path
@@ -138,6 +140,7 @@ def main(ctx) -> int:
     daemon = None
     previous = {}
     try:
+        precompute_g(G_MEDIUM_WINDOW)
         failed, seconds = power_on()    # the k·G path the first signatures take; every later one
                                         # is verified before release whatever table made it
         daemon = Daemon(settings, password, journal, log, unlocked())
