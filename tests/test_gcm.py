@@ -11,7 +11,7 @@ from kms_ref.crypto import gcm as gcm_module
 from kms_ref.crypto.aes import AES, cipher, key_expansion
 from kms_ref.crypto.aes_sliced import CHUNK_BLOCKS
 from kms_ref.crypto.gcm import (
-    GCM, gcm_ad, gcm_ae, gcm_decrypt, gcm_encrypt, gctr, gf_mult, ghash, ghash_tables, inc32)
+    GCM, TAG_SIZE, gcm_ad, gcm_ae, gcm_decrypt, gcm_encrypt, gctr, gf_mult, ghash, ghash_tables, inc32)
 
 VECTORS = Path(__file__).parent.parent / "vectors"
 MCGREW_VIEGA = json.loads((VECTORS / "gcm_mcgrew_viega.json").read_text())
@@ -207,6 +207,38 @@ def test_one_object_many_small_messages():
     for _ in range(50):
         nonce, entry = rng.randbytes(12), rng.randbytes(rng.randrange(150, 260))
         assert gcm.decrypt(nonce, gcm.encrypt(nonce, entry)) == entry, f"seed={seed}"
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 40, 400])
+def test_decrypt_many_is_decrypt_of_each(count):
+    """One batch of `count` messages (lengths 0 to 300 bytes, nonces of 12 and other lengths,
+    one in seven tampered, a few too short for a tag): the key streams come from one pass,
+    sliced or not by the batch's size, and each answer is what `decrypt` gives — None where it
+    raises."""
+    seed = 38_0101 + count
+    rng = random.Random(seed)
+    gcm = GCM(rng.randbytes(32))
+    messages, expected = [], []
+    for i in range(count):
+        nonce, plaintext = rng.randbytes(rng.choice([12, 12, 8, 16])), rng.randbytes(rng.randrange(301))
+        aad = rng.randbytes(rng.randrange(30))
+        sealed = gcm.encrypt(nonce, plaintext, aad)
+        if i % 7 == 3:
+            tampered = bytearray(sealed)
+            tampered[rng.randrange(len(sealed))] ^= 1 << rng.randrange(8)
+            sealed, plaintext = bytes(tampered), None
+        elif i % 29 == 5:
+            sealed, plaintext = sealed[:TAG_SIZE - 1], None
+        messages.append((nonce, sealed, aad))
+        expected.append(plaintext)
+    answers = gcm.decrypt_many(messages)
+    assert answers == expected, f"seed={seed}"
+    for (nonce, sealed, aad), answer in zip(messages, answers):
+        if answer is None:
+            with pytest.raises(ValueError):
+                gcm.decrypt(nonce, sealed, aad)
+        else:
+            assert gcm.decrypt(nonce, sealed, aad) == answer, f"seed={seed}"
 
 
 def test_every_bit_of_the_message_is_authenticated():

@@ -166,6 +166,54 @@ def test_many_lookups_use_the_index_and_agree_with_the_scan(tmp_path):
         assert str(uuid.uuid4()) not in wallet
 
 
+def test_listing_the_ids_leaves_find_its_index(tmp_path):
+    # The daemon lists a chain's IDs, then looks up the few with pending transactions: the
+    # listing's walk over the records leaves the index behind, so no line is parsed twice.
+    store, ids = native_store(tmp_path)
+    with store.open(PASSWORD) as wallet:
+        assert wallet._backend._index is None
+        assert wallet.ids() == ids
+        assert wallet._backend._index is not None and sorted(wallet._backend._index) == sorted(ids)
+        assert [wallet.get(i) for i in ids] == [LTC_KEY, KEY, WALLET]
+
+
+@pytest.mark.parametrize("fmt", ["native", "tatum"])
+def test_prefetch_decrypts_together_what_get_would_one_by_one(tmp_path, fmt):
+    if fmt == "native":
+        store, ids = native_store(tmp_path, [dict(KEY) for _ in range(20)] + [WALLET, LTC_KEY])
+        password = PASSWORD
+    else:
+        store, case = tatum_store(tmp_path)
+        password = case["password"]
+        with store.open(password) as wallet:
+            ids = wallet.ids()
+    with store.open(password) as one_by_one:
+        expected = {i: one_by_one.get(i) for i in ids}
+    with store.open(password) as wallet:
+        unknown = str(uuid.uuid4())
+        wallet.prefetch(ids[::2] + [unknown] + ids[::2])
+        assert sorted(wallet._plain) == sorted(ids[::2])
+        assert {i: wallet.get(i) for i in ids} == expected
+        with pytest.raises(NoSuchWallet):
+            wallet.get(unknown)
+
+
+def test_a_record_that_does_not_decrypt_is_none_in_a_batch(tmp_path):
+    store, ids = native_store(tmp_path)
+    with store.open(PASSWORD) as wallet:
+        backend = wallet._backend
+        good = [backend.find(i) for i in ids]
+        flipped = bytearray(good[1].ciphertext)
+        flipped[3] ^= 0x10
+        bad_text = good[1]._replace(ciphertext=bytes(flipped))
+        bad_chain = good[0]._replace(chain="BTC")      # the AAD no longer matches the entry
+        assert backend.decrypt_many(good) == [LTC_KEY, KEY, WALLET]
+        assert backend.decrypt_many([bad_text, good[2], bad_chain]) == [None, WALLET, None]
+        for record in (bad_text, bad_chain):
+            with pytest.raises(DamagedFile):
+                backend.decrypt(record)
+
+
 @pytest.mark.parametrize("entry", [["x"], {"chain": "BTC"}, {"chain": "BTC", "testnet": "yes"},
                                    {"chain": "BTC", "testnet": True, "index": 3}],
                          ids=["not-object", "no-testnet", "testnet-not-bool", "number-value"])

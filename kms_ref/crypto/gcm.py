@@ -236,11 +236,14 @@ class GCM:
                 out[16 * start + j:16 * (start + n):16] = piece
         return bytes(out)
 
-    def _tag(self, J0: bytes, A: bytes, C: bytes) -> bytes:
-        """T = GCTR_K(J0, S), S = GHASH_H(A || 0^v || C || 0^u || [len(A)]_64 || [len(C)]_64)."""
+    def _s_block(self, A: bytes, C: bytes) -> int:
+        """S = GHASH_H(A || 0^v || C || 0^u || [len(A)]_64 || [len(C)]_64) (§7.1 step 5)."""
         S = self._ghash(0, _zero_pad(A))
-        S = self._ghash(S, _zero_pad(C) + _bits64(len(A)) + _bits64(len(C)))
-        return self._gctr(J0, S.to_bytes(16, "big"))
+        return self._ghash(S, _zero_pad(C) + _bits64(len(A)) + _bits64(len(C)))
+
+    def _tag(self, J0: bytes, A: bytes, C: bytes) -> bytes:
+        """T = GCTR_K(J0, S)."""
+        return self._gctr(J0, self._s_block(A, C).to_bytes(16, "big"))
 
     def encrypt(self, nonce: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:
         """GCM-AE (§7.1): returns C || T, T the 16-byte tag."""
@@ -261,6 +264,52 @@ class GCM:
         if not hmac.compare_digest(T, self._tag(J0, bytes(aad), C)):
             raise ValueError("authentication failed")
         return self._gctr(inc32(J0), C)
+
+    def decrypt_many(self, messages) -> list:
+        """GCM-AD (§7.2) of many short messages at once: [(nonce, C || T, aad), ...] gives
+        [P or None], None where the tag is wrong (or the input too short for one).
+
+        The same steps as `decrypt`, but the key stream blocks of all the messages — each one's
+        CIPH_K(J0) for its tag and CIPH_K(inc32(J0)), … for its text — are independent, so they
+        are made in one byte-sliced pass (`SlicedAES.encrypt_blocks`) where each message alone
+        is too short for it: a daemon cycle's 100 wallet entries, 8 blocks each, in ~1 ms
+        instead of ~16 ms on the T-tables. As in `decrypt`, no plaintext is made from a message
+        whose tag is wrong."""
+        kept, counters = [], []
+        for nonce, data, aad in messages:
+            data = bytes(data)
+            if len(data) < TAG_SIZE or not nonce:
+                kept.append(None)
+                continue
+            J0 = self._j0(bytes(nonce))
+            C, n_blocks = data[:-TAG_SIZE], (len(data) - TAG_SIZE + 15) // 16
+            prefix, counter = J0[:12], int.from_bytes(J0[12:], "big")
+            counters.append(J0)
+            counters.extend(prefix + _WORD.pack((counter + i) & 0xFFFFFFFF) for i in range(1, n_blocks + 1))
+            kept.append((C, data[-TAG_SIZE:], bytes(aad)))
+        blocks = b"".join(counters)
+        if len(counters) >= MIN_BLOCKS:
+            if self._sliced is None:
+                self._sliced = SlicedAES(self._aes)
+            stream = self._sliced.encrypt_blocks(blocks)
+        else:
+            encrypt_block = self._aes.encrypt_block
+            stream = b"".join(encrypt_block(blocks[i:i + 16]) for i in range(0, len(blocks), 16))
+        out, at = [], 0
+        for message in kept:
+            if message is None:
+                out.append(None)
+                continue
+            C, T, A = message
+            tag = (self._s_block(A, C) ^ int.from_bytes(stream[at:at + 16], "big")).to_bytes(16, "big")
+            start, at = at + 16, at + 16 + 16 * ((len(C) + 15) // 16)
+            if not hmac.compare_digest(T, tag):
+                out.append(None)
+                continue
+            n = len(C)
+            out.append((int.from_bytes(C, "big") ^ int.from_bytes(stream[start:start + n], "big")).to_bytes(n, "big")
+                       if n else b"")
+        return out
 
 
 def gcm_encrypt(key: bytes, nonce: bytes, plaintext: bytes, aad: bytes = b"") -> bytes:

@@ -120,6 +120,9 @@ class TatumFile:
     def decrypt(self, record: TatumRecord) -> dict:
         return dict(record.entry)
 
+    def decrypt_many(self, records: Sequence[TatumRecord]) -> list:
+        return [dict(record.entry) for record in records]   # the file was decrypted whole
+
     def serialize(self, added: Sequence[Tuple[str, dict]], removed: frozenset) -> Iterator[bytes]:
         """The new file: `added` entries first, then the stored ones not in `removed`."""
         store = dict(added)
