@@ -253,8 +253,11 @@ def test_checking_the_settings_imports_no_http_machinery():
     # the rest while scrypt runs (kms_ref.daemon.main); http.client (with email and ssl) must
     # stay out of that first part, or its import time stops overlapping the unlock.
     code = ("import sys\n"
+            "from kms_ref.cli import main as cli\n"
             "from kms_ref.daemon import main, settings\n"
-            "assert settings.routes and main.settings_from\n"
+            "from kms_ref.passwords.sources import choose\n"
+            "assert settings.routes and main.settings_from and cli.main\n"
+            "assert choose({}, {'TATUM_KMS_PASSWORD': 'p'}).read() == 'p'\n"
             "print(sorted(m for m in ('http.client', 'urllib.request', 'ssl', 'kms_ref.daemon.cycle') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=REPO),
                          capture_output=True, text=True, check=True).stdout

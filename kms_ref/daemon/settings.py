@@ -124,14 +124,13 @@ def check_network(urls: dict) -> None:
     """StartError unless every URL ({setting name: URL or None}) may be reached under the rules
     of SPEC §9: plain http:// only to loopback and link-local hosts (or KMS_REF_ALLOW_HTTP=1),
     usable proxy variables, loadable CA settings for an https:// URL."""
-    from kms_ref.net.tls import tls_context   # ssl, imported only when an https:// URL needs it
-
     try:
         for what, url in urls.items():
             if url:
                 check_url(url, what)
                 describe_route(url)
                 if url.lower().startswith("https:"):
+                    from kms_ref.net.tls import tls_context   # ssl: imported when a URL needs it
                     tls_context()
     except ValueError as e:   # PlainHttpRefused, ProxyError, TlsSettingError, a bad port
         raise StartError(str(e)) from None
