@@ -284,8 +284,9 @@ class GCM:
             J0 = self._j0(bytes(nonce))
             C, n_blocks = data[:-TAG_SIZE], (len(data) - TAG_SIZE + 15) // 16
             prefix, counter = J0[:12], int.from_bytes(J0[12:], "big")
-            counters.append(J0)
-            counters.extend(prefix + _WORD.pack((counter + i) & 0xFFFFFFFF) for i in range(1, n_blocks + 1))
+            counters.append(J0)          # CIPH_K(J0) masks the tag; inc32 from there, the text
+            counters.extend(prefix + _WORD.pack((counter + i) & 0xFFFFFFFF)
+                            for i in range(1, n_blocks + 1))
             kept.append((C, data[-TAG_SIZE:], bytes(aad)))
         blocks = b"".join(counters)
         if len(counters) >= MIN_BLOCKS:
@@ -301,14 +302,13 @@ class GCM:
                 out.append(None)
                 continue
             C, T, A = message
-            tag = (self._s_block(A, C) ^ int.from_bytes(stream[at:at + 16], "big")).to_bytes(16, "big")
-            start, at = at + 16, at + 16 + 16 * ((len(C) + 15) // 16)
+            n = len(C)
+            mask, text, at = stream[at:at + 16], stream[at + 16:at + 16 + n], at + 16 + 16 * ((n + 15) // 16)
+            tag = (self._s_block(A, C) ^ int.from_bytes(mask, "big")).to_bytes(16, "big")
             if not hmac.compare_digest(T, tag):
                 out.append(None)
                 continue
-            n = len(C)
-            out.append((int.from_bytes(C, "big") ^ int.from_bytes(stream[start:start + n], "big")).to_bytes(n, "big")
-                       if n else b"")
+            out.append((int.from_bytes(C, "big") ^ int.from_bytes(text, "big")).to_bytes(n, "big") if n else b"")
         return out
 
 
