@@ -248,6 +248,16 @@ def test_a_second_daemon_on_the_wallet_stops_at_the_journal_lock(tmp_path):
         assert api.calls == []
 
 
+def test_the_ids_a_cycle_reads_ahead_are_those_the_transaction_names():
+    from kms_ref.daemon.signer import named_wallet_ids
+    assert named_wallet_ids({"hashes": ["a", "b"], "signatures": [{"id": "c", "index": 1}, {"id": "a"}]}) \
+        == ["a", "b", "c", "a"]
+    # malformed parts are skipped here; signing the transaction refuses them with a message
+    assert named_wallet_ids({"hashes": "abc", "signatures": [{"id": 5}, "d", {"index": 2}, {"id": "e"}]}) == ["e"]
+    assert named_wallet_ids({"hashes": [1, None, "f"], "signatures": {"id": "g"}}) == ["f"]
+    assert named_wallet_ids(["not", "a", "dict"]) == [] and named_wallet_ids({}) == []
+
+
 def test_checking_the_settings_imports_no_http_machinery():
     # The daemon reads its settings and the password before it unlocks the wallet, and imports
     # the rest while scrypt runs (kms_ref.daemon.main); http.client (with email and ssl) must

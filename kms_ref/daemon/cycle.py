@@ -32,7 +32,7 @@ from kms_ref.daemon.log import Log
 from kms_ref.daemon.retry import HeldBack
 from kms_ref.daemon.settings import (EXIT_UNREACHABLE, MAX_BACKOFF, MAX_SIGNATURE_IDS, Settings, is_pending_id,
                                     public_url)
-from kms_ref.daemon.signer import sign_with_wallet
+from kms_ref.daemon.signer import named_wallet_ids, sign_with_wallet
 from kms_ref.daemon.tatum_client import TatumClient
 from kms_ref.hd.chains import get_chain
 from kms_ref.hd.masking import shown
@@ -167,17 +167,9 @@ class Daemon:
         (`Wallet.prefetch`), instead of one by one as each is signed: 100 entries take about a
         tenth of the time. Only what --transactionIds lets through; what cannot be read is left
         for the signing to report."""
-        ids = []
-        for tx in pending:
-            if not isinstance(tx, dict) or (self.s.transaction_ids is not None
-                                            and tx.get("id") not in self.s.transaction_ids):
-                continue
-            for name in ("hashes", "signatures"):
-                listed = tx.get(name)
-                for item in listed if isinstance(listed, list) else ():
-                    sig_id = item.get("id") if isinstance(item, dict) else item
-                    if isinstance(sig_id, str):
-                        ids.append(sig_id)
+        ids = [sig_id for tx in pending
+               if self.s.transaction_ids is None or (isinstance(tx, dict) and tx.get("id") in self.s.transaction_ids)
+               for sig_id in named_wallet_ids(tx)]
         try:
             self.wallet.prefetch(ids)
         except (StoreError, OSError):

@@ -74,6 +74,18 @@ def _key(entry, sig_id, chain, index, nodes, taproot=lambda: False):
     return KeyChoice((seckey, bip86.internal_seckey(nodes[(sig_id, bip86.PURPOSE)], index)))
 
 
+def named_wallet_ids(pending) -> list:
+    """The signature IDs a pending transaction names — `hashes`, then the `id` of each
+    `signatures` item — as far as they are strings; for reading their entries ahead
+    (`Wallet.prefetch`). Nothing is checked here: `collect_keys` refuses what is malformed."""
+    if not isinstance(pending, dict):
+        return []
+    hashes, signatures = pending.get("hashes"), pending.get("signatures")
+    ids = list(hashes) if isinstance(hashes, list) else []
+    ids += [item.get("id") for item in signatures if isinstance(item, dict)] if isinstance(signatures, list) else []
+    return [i for i in ids if isinstance(i, str)]
+
+
 def collect_keys(wallet, pending, chain):
     """The keys of a (non-withdrawal) pending transaction, in order: hashes, then signatures."""
     positional = chain.symbol == "BCH"

@@ -23,7 +23,6 @@ from kms_ref.net.timeouts import DEFAULT_TIMEOUT, TIMEOUT_ENV
 from kms_ref.passwords.errors import SourceError
 
 
-
 def timeout_from(environ=os.environ) -> float:
     try:
         timeout = float(environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT)
